@@ -1,0 +1,124 @@
+/**
+ * A permission list compiled once (patterns, globs, CIDRs, windows, rankings and even the
+ * plans a decision returns), so that deciding allocates next to nothing. Compile when an
+ * agent's permissions are loaded and keep the set with the cached agent.
+ */
+import { compileArgumentRules, type CompiledArgumentRules } from './argument-rules.js';
+import { compileIpAllowlist, type CompiledIpAllowlist } from './ip.js';
+import { compilePattern, type CompiledPattern } from './pattern.js';
+import { ANY_ACTION } from './permission.js';
+import { permissionKey } from './permission-key.js';
+import { argumentRejectedMessage, DECISION_MESSAGES, type AllowPlan, type DenyPlan } from './plan.js';
+import { compileTimeWindow, type CompiledTimeWindow } from './time-window.js';
+import type { Permission } from './types.js';
+
+/** One permission, compiled. Immutable. */
+export interface CompiledPermission {
+  /** Position in the list given to `compilePermissionSet`. */
+  readonly index: number;
+  /** The source permission. */
+  readonly permission: Permission;
+  /** Stable key (`permissionKey`): same permission, same key, wherever it sits in the list. */
+  readonly key: string;
+  readonly pattern: CompiledPattern;
+  /** True when the permission grants every action (`*`). */
+  readonly anyAction: boolean;
+  /** Undefined when the allowlist is empty (any IP). */
+  readonly ipAllowlist: CompiledIpAllowlist | undefined;
+  readonly timeWindow: CompiledTimeWindow | undefined;
+  /** Undefined when there are no argument rules. */
+  readonly argumentRules: CompiledArgumentRules | undefined;
+  readonly maxCallsPerHour: number | undefined;
+  readonly requireApproval: boolean;
+  /** True when a decision needs the store: a rate limit, an approval, or both. */
+  readonly stateful: boolean;
+  /** The plan returned when this permission allows. */
+  readonly allowPlan: AllowPlan;
+  /** The plans returned when this permission is the most specific and fails a static check. */
+  readonly ipDenial: DenyPlan;
+  readonly timeDenial: DenyPlan;
+  /** One per argument rule, in rule order. */
+  readonly argumentDenials: readonly DenyPlan[];
+}
+
+/** A compiled permission list. */
+export interface PermissionSet {
+  /** Every permission, in input order. */
+  readonly permissions: readonly CompiledPermission[];
+  /**
+   * The permissions that grant `action` (by name or by `*`), most specific first: by pattern
+   * specificity, then a named action before `*`, then by key. The order depends only on the
+   * permissions, never on their order in the list. Returns a shared array: do not modify it.
+   */
+  forAction(action: string): readonly CompiledPermission[];
+}
+
+/**
+ * Compiles `perms`, assumed valid (`validatePermissions`). Invalid parts compile to
+ * constraints that fail closed.
+ */
+export function compilePermissionSet(perms: readonly Permission[]): PermissionSet {
+  const permissions = perms.map(compilePermission);
+  const ranked = (action: string | undefined): readonly CompiledPermission[] =>
+    Object.freeze(
+      permissions
+        .filter((p) => p.anyAction || (action !== undefined && p.permission.actions.includes(action)))
+        .sort((a, b) => compareRank(a, b, action)),
+    );
+  const byAction = new Map<string, readonly CompiledPermission[]>();
+  for (const p of permissions) {
+    for (const action of p.permission.actions) {
+      if (action !== ANY_ACTION && !byAction.has(action)) byAction.set(action, ranked(action));
+    }
+  }
+  // Actions no permission names are granted only by `*` permissions.
+  const anyOnly = ranked(undefined);
+  return {
+    permissions: Object.freeze(permissions),
+    forAction: (action) => byAction.get(action) ?? anyOnly,
+  };
+}
+
+/** Negative when `a` is more specific than `b` for `action`. */
+function compareRank(a: CompiledPermission, b: CompiledPermission, action: string | undefined): number {
+  if (a.pattern.specificity !== b.pattern.specificity) return b.pattern.specificity - a.pattern.specificity;
+  if (action !== undefined) {
+    const an = a.permission.actions.includes(action) ? 1 : 0;
+    const bn = b.permission.actions.includes(action) ? 1 : 0;
+    if (an !== bn) return bn - an;
+  }
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  // Equal keys mean equal meaning, so either order gives the same decision.
+  return a.index - b.index;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function compilePermission(permission: Permission, index: number): CompiledPermission {
+  const c = permission.constraints;
+  const rules = c.argumentRules.length > 0 ? compileArgumentRules(c.argumentRules) : undefined;
+  const maxCallsPerHour = c.maxCallsPerHour;
+  // The plans refer back to the permission, so the object is filled in two steps.
+  const self = {
+    index,
+    permission,
+    key: permissionKey(permission),
+    pattern: compilePattern(permission.resource),
+    anyAction: permission.actions.includes(ANY_ACTION),
+    ipAllowlist: c.ipAllowlist.length > 0 ? compileIpAllowlist(c.ipAllowlist) : undefined,
+    timeWindow: c.timeWindow === undefined ? undefined : compileTimeWindow(c.timeWindow),
+    argumentRules: rules,
+    maxCallsPerHour,
+    requireApproval: c.requireApproval,
+    stateful: maxCallsPerHour !== undefined || c.requireApproval,
+  } as Mutable<CompiledPermission>;
+  const deny = (reason: DenyPlan['reason'], message: string): DenyPlan =>
+    Object.freeze({ kind: 'deny', reason, message, permission: self });
+  self.allowPlan = Object.freeze({ kind: 'allow', permission: self });
+  self.ipDenial = deny('IP_NOT_ALLOWED', DECISION_MESSAGES.IP_NOT_ALLOWED);
+  self.timeDenial = deny('OUTSIDE_TIME_WINDOW', DECISION_MESSAGES.OUTSIDE_TIME_WINDOW);
+  self.argumentDenials = Object.freeze(
+    (rules?.names ?? []).map((name) => deny('ARGUMENT_REJECTED', argumentRejectedMessage(name))),
+  );
+  return Object.freeze(self);
+}

@@ -1,0 +1,68 @@
+/**
+ * The shapes a decision plan takes (see `planDecision`), and the human messages for each
+ * denial reason. Messages are short, never include argument values, and name at most an
+ * argument, since the agent that made the request reads them.
+ */
+import type { CompiledPermission } from './permission-set.js';
+import type { ReasonCode } from './types.js';
+
+/** Some permission passes every constraint and needs nothing from the store: allow. */
+export interface AllowPlan {
+  readonly kind: 'allow';
+  /** The permission that allows, the most specific such one. */
+  readonly permission: CompiledPermission;
+}
+
+/** No permission passes: deny with `reason`, with nothing to consult. */
+export interface DenyPlan {
+  readonly kind: 'deny';
+  readonly reason: ReasonCode;
+  readonly message: string;
+  /** The most specific matching permission, whose failure `reason` is; none when nothing matched. */
+  readonly permission: CompiledPermission | undefined;
+}
+
+/**
+ * No permission allows on its own, but `candidates` pass every static constraint and need a
+ * rate-limit slot (`max_calls_per_hour`) and/or an approval (`require_approval`) from the
+ * store. The request is allowed when any candidate gets what it needs. Candidates are ordered
+ * most specific first, so the first one is the one whose reason to report when none allows.
+ *
+ * `denial` is set when a permission more specific than every candidate failed a static check;
+ * when no candidate allows, that denial is the answer. When it is undefined, `candidates[0]` is
+ * the most specific matching permission and its own outcome (`RATE_LIMITED` or
+ * `APPROVAL_REQUIRED`) is the answer. The app layer should look for an allowing candidate
+ * before it creates any approval, so that a rate-limited permission with a free slot does not
+ * leave an approval pending behind it.
+ */
+export interface StatefulPlan {
+  readonly kind: 'stateful';
+  readonly candidates: readonly CompiledPermission[];
+  readonly denial: DenyPlan | undefined;
+}
+
+/** What `planDecision` returns. */
+export type DecisionPlan = AllowPlan | DenyPlan | StatefulPlan;
+
+/** Messages for every decision reason, for the engine and for the app layer's stateful part. */
+export const DECISION_MESSAGES = Object.freeze({
+  ALLOWED: 'allowed',
+  NO_MATCHING_PERMISSION: 'no permission grants this action on this resource',
+  IP_NOT_ALLOWED: "the client IP is not in the permission's allowlist",
+  OUTSIDE_TIME_WINDOW: "the request is outside the permission's time window",
+  RATE_LIMITED: "the permission's hourly call limit is reached",
+  APPROVAL_REQUIRED: 'the request needs a human approval',
+} satisfies Partial<Record<ReasonCode, string>>);
+
+/** The message for an argument rule failing on `argument`. It names the argument, never its value. */
+export function argumentRejectedMessage(argument: string): string {
+  return `argument ${JSON.stringify(argument)} is not allowed by the permission's rules`;
+}
+
+/** The plan for a request that no permission matches. Shared and frozen. */
+export const NO_MATCH: DenyPlan = Object.freeze({
+  kind: 'deny',
+  reason: 'NO_MATCHING_PERMISSION',
+  message: DECISION_MESSAGES.NO_MATCHING_PERMISSION,
+  permission: undefined,
+});
