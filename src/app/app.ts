@@ -1,0 +1,101 @@
+/**
+ * The application: every use case, assembled over one store. Transport-free: `src/api/` adapts
+ * it to Connect, and tests may drive it directly.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+import { createAgentCache } from './agent-cache.js';
+import { createAgentUseCases } from './agents.js';
+import { createApprovalUseCases } from './approvals.js';
+import { createAuditLog } from './audit-log.js';
+import { createAuditWriter } from './audit-writer.js';
+import { createAuthUseCases, type AuthOptions } from './auth.js';
+import { createAuthenticator } from './authn.js';
+import { createAuthorizeUseCases } from './authorize.js';
+import { createClientIpResolver } from './client-ip.js';
+import type { AppContext } from './context.js';
+import { randomIds, type IdGenerator } from './ids.js';
+import { ADMIN_TOKEN_PREFIX, newToken, sha256Hex } from './secrets.js';
+import { createSessionManager } from './sessions.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly newId?: IdGenerator;
+  /** Periodic background work (approval expiry). Tests turn it off and call it themselves. */
+  readonly backgroundTasks?: boolean;
+  /** Password hashing and throttling settings; tests pass cheap hash parameters. */
+  readonly auth?: AuthOptions;
+}
+
+/** How often overdue approvals are expired (and audited as decided by the system). */
+const SWEEP_INTERVAL_MS = 15_000;
+
+/**
+ * Finds the admin token hash: from KAVACH_ADMIN_TOKEN, else from the store, else a new token is
+ * created, only its hash stored, and the token returned once so the caller can print it.
+ */
+async function resolveAdminToken(config: Config, store: Store): Promise<{ hash: string; generated: string | undefined }> {
+  if (config.adminToken !== undefined) return { hash: sha256Hex(config.adminToken), generated: undefined };
+  const stored = await store.admin.getAdminTokenHash();
+  if (stored !== undefined) return { hash: stored, generated: undefined };
+  const token = newToken(ADMIN_TOKEN_PREFIX);
+  const hash = sha256Hex(token);
+  if (await store.admin.setAdminTokenHashIfAbsent(hash)) return { hash, generated: token };
+  // Another replica created one first: use theirs.
+  const winner = await store.admin.getAdminTokenHash();
+  if (winner === undefined) throw new Error('admin token hash vanished from the store');
+  return { hash: winner, generated: undefined };
+}
+
+export async function createApp(deps: AppDeps) {
+  const { config, store, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomIds;
+  const writer = createAuditWriter({ store: store.audit, logger });
+  const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
+  const cache = createAgentCache({ agents: store.agents, ttlMs: config.cacheTtlMs, nowMs: () => now().getTime() });
+  const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
+  const sessions = createSessionManager({
+    sessions: store.sessions,
+    newId,
+    now,
+    ttlSeconds: config.sessionTtlSeconds,
+    idleSeconds: config.sessionIdleSeconds,
+  });
+  const admin = await resolveAdminToken(config, store);
+  const authenticator = createAuthenticator({ adminTokenHash: admin.hash, cache, sessions, audit, now });
+  const approvals = createApprovalUseCases(ctx);
+
+  const timers: NodeJS.Timeout[] = [];
+  if (deps.backgroundTasks ?? true) {
+    const sweep = setInterval(() => {
+      approvals.expireOverdue().catch((err: unknown) => logger.warn({ err }, 'approval expiry sweep failed'));
+    }, SWEEP_INTERVAL_MS);
+    sweep.unref();
+    timers.push(sweep);
+  }
+
+  return {
+    /** Set only when this start created the admin token: print it once, it is not stored. */
+    generatedAdminToken: admin.generated,
+    authenticator,
+    agents: createAgentUseCases(ctx),
+    authorize: createAuthorizeUseCases(ctx, createClientIpResolver(config.trustedProxies)),
+    approvals,
+    auth: createAuthUseCases(ctx, sessions, deps.auth),
+    /** Entries waiting for the next audit commit (a metric). */
+    auditQueueDepth: () => writer.depth(),
+    onAuditCommit: writer.onCommit,
+    /** Stops background work and waits for queued audit entries to be written. Does not close the store. */
+    async close(): Promise<void> {
+      for (const timer of timers) clearInterval(timer);
+      await writer.close();
+    },
+  };
+}
+
+export type App = Awaited<ReturnType<typeof createApp>>;

@@ -1,0 +1,39 @@
+/**
+ * The one way use cases write the audit log: fills ids and times, redacts secret-named
+ * arguments, and resolves only when the entry is durable (through the group-commit writer).
+ */
+import { redactArguments } from '../domain/redaction.js';
+import type { AuditRecord } from '../store/store.js';
+import { auditRecord, type AuditFields } from './audit-entry.js';
+import type { AuditWriter } from './audit-writer.js';
+import type { IdGenerator } from './ids.js';
+
+export interface AuditLog {
+  /** Writes one entry and resolves with its id once it is durable. */
+  record(fields: AuditFields, time?: Date): Promise<string>;
+  /** Builds the entry without writing it (for callers that need the id first). */
+  build(fields: AuditFields, time?: Date): AuditRecord;
+  write(entry: AuditRecord): Promise<void>;
+}
+
+export function createAuditLog(deps: {
+  writer: AuditWriter;
+  newId: IdGenerator;
+  now: () => Date;
+  secretNames: readonly string[];
+}): AuditLog {
+  function build(fields: AuditFields, time?: Date): AuditRecord {
+    const redacted =
+      fields.arguments === undefined ? fields : { ...fields, arguments: redactArguments(fields.arguments, deps.secretNames) };
+    return auditRecord(deps.newId('aud'), time ?? deps.now(), redacted);
+  }
+  return {
+    build,
+    write: (entry) => deps.writer.write(entry),
+    async record(fields, time) {
+      const entry = build(fields, time);
+      await deps.writer.write(entry);
+      return entry.id;
+    },
+  };
+}

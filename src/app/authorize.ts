@@ -1,0 +1,237 @@
+/**
+ * "May this agent do this now?" (DESIGN.md §3). The pure engine plans the decision from the
+ * cached, compiled permission set; this module does the stateful rest (rate-limit slots,
+ * approvals), writes exactly one durable audit entry, and returns the decision. A denial is a
+ * value; only malformed input and store failures are errors (and a store failure never allows).
+ */
+import { invalidArgument } from '../domain/errors.js';
+import { validateLiteralAction, validateLiteralResource } from '../domain/pattern.js';
+import { planDecision } from '../domain/decision.js';
+import type { CompiledPermission } from '../domain/permission-set.js';
+import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
+import { redactArguments } from '../domain/redaction.js';
+import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
+import type { CachedAgent } from './agent-cache.js';
+import { effectiveStatus } from './agents.js';
+import { actorOf } from './audit-entry.js';
+import { canSeeAgent, requireAuthenticated } from './access.js';
+import type { ClientIpResolver } from './client-ip.js';
+import type { AppContext } from './context.js';
+import type { CallMeta, Principal } from './principal.js';
+import { requestHash } from './request-hash.js';
+
+export interface AuthorizeInput {
+  /** Empty: the calling agent itself. */
+  readonly agentId: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly arguments: Arguments;
+  readonly clientIp: string;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly reason: ReasonCode;
+  readonly message: string;
+  readonly auditId: string;
+  readonly retryAfterSeconds: number;
+  readonly approvalId: string;
+}
+
+type Outcome = Omit<Decision, 'auditId'>;
+
+const HOUR_MS = 3_600_000;
+export const MAX_BATCH_CHECKS = 100;
+
+const AGENT_MESSAGES = {
+  AGENT_NOT_FOUND: 'the agent does not exist or is not visible to the caller',
+  AGENT_REVOKED: 'the agent has been revoked',
+  AGENT_EXPIRED: 'the agent has expired',
+} as const;
+
+function outcome(reason: ReasonCode, message: string, extra: Partial<Outcome> = {}): Outcome {
+  return { allowed: reason === 'ALLOWED', reason, message, retryAfterSeconds: 0, approvalId: '', ...extra };
+}
+
+function resultOf(reason: ReasonCode): AuditResult {
+  switch (reason) {
+    case 'ALLOWED':
+      return 'allowed';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    case 'APPROVAL_REQUIRED':
+      return 'pending_approval';
+    default:
+      return 'denied';
+  }
+}
+
+export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpResolver) {
+  const { store, cache, audit, now, newId, config } = ctx;
+
+  function validate(input: AuthorizeInput, prefix: string): void {
+    validateLiteralAction(input.action, `${prefix}action`);
+    validateLiteralResource(input.resource, `${prefix}resource`);
+    if (input.agentId.length > 64) throw invalidArgument(`${prefix}agent_id`, 'must be at most 64 characters');
+  }
+
+  async function resolveAgent(principal: Principal, agentId: string): Promise<CachedAgent | undefined> {
+    if (agentId === '') {
+      if (principal.kind !== 'agent') {
+        throw invalidArgument('agent_id', 'is required unless the caller authenticates with an agent token');
+      }
+      return cache.getById(principal.tenantId, principal.agentId);
+    }
+    if (principal.kind === 'agent' && principal.agentId !== agentId) return undefined;
+    const agent = await cache.getById(principal.tenantId, agentId);
+    return agent !== undefined && canSeeAgent(principal, agent.record) ? agent : undefined;
+  }
+
+  /** Tries every candidate for a slot/approval; returns the allowing outcome, if any. */
+  async function tryCandidates(
+    agent: CachedAgent,
+    candidates: readonly CompiledPermission[],
+    input: AuthorizeInput,
+    at: Date,
+  ): Promise<{ allowed?: Outcome; refusedRetryMs: Map<CompiledPermission, number> }> {
+    const refusedRetryMs = new Map<CompiledPermission, number>();
+    const { tenantId, id: agentId } = agent.record;
+    const slotKey = (p: CompiledPermission) => `${tenantId}:${agentId}:${p.key}`;
+    const acquire = async (p: CompiledPermission): Promise<string | null | undefined> => {
+      if (p.maxCallsPerHour === undefined) return null;
+      const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, HOUR_MS);
+      if (slot.ok) return slot.slotId;
+      refusedRetryMs.set(p, slot.retryAfterMs);
+      return undefined;
+    };
+    // Rate-limited permissions first: they allow without leaving an approval pending.
+    for (const p of candidates) {
+      if (p.requireApproval) continue;
+      if ((await acquire(p)) !== undefined) return { allowed: outcome('ALLOWED', DECISION_MESSAGES.ALLOWED), refusedRetryMs };
+    }
+    const hash = requestHash(agentId, input.action, input.resource, input.arguments);
+    for (const p of candidates) {
+      if (!p.requireApproval) continue;
+      const approved = await store.approvals.findApproved(tenantId, agentId, hash, at);
+      if (approved === undefined) continue;
+      const slot = await acquire(p);
+      if (slot === undefined) continue;
+      if (await store.approvals.consume(tenantId, approved.id, at)) {
+        return { allowed: outcome('ALLOWED', 'allowed by a one-time approval', { approvalId: approved.id }), refusedRetryMs };
+      }
+      if (slot !== null) await store.rateLimits.release(slotKey(p), slot);
+    }
+    return { refusedRetryMs };
+  }
+
+  async function decideStateful(
+    agent: CachedAgent,
+    candidates: readonly CompiledPermission[],
+    denial: DenyPlan | undefined,
+    input: AuthorizeInput,
+    at: Date,
+  ): Promise<Outcome> {
+    const { allowed, refusedRetryMs } = await tryCandidates(agent, candidates, input, at);
+    if (allowed !== undefined) return allowed;
+    if (denial !== undefined) return outcome(denial.reason, denial.message);
+    const first = candidates[0];
+    if (first === undefined) return outcome('NO_MATCHING_PERMISSION', DECISION_MESSAGES.NO_MATCHING_PERMISSION);
+    const retryMs = refusedRetryMs.get(first);
+    if (retryMs !== undefined || !first.requireApproval) {
+      return outcome('RATE_LIMITED', DECISION_MESSAGES.RATE_LIMITED, {
+        retryAfterSeconds: Math.max(1, Math.ceil((retryMs ?? 1000) / 1000)),
+      });
+    }
+    const { record } = agent;
+    const { approval } = await store.approvals.getOrCreatePending(
+      {
+        id: newId('apr'),
+        tenantId: record.tenantId,
+        agentId: record.id,
+        ownerId: record.ownerId,
+        action: input.action,
+        resource: input.resource,
+        arguments: redactArguments(input.arguments, config.secretArgumentNames),
+        requestHash: requestHash(record.id, input.action, input.resource, input.arguments),
+        status: 'pending',
+        createdAt: at,
+        expiresAt: new Date(at.getTime() + config.approvalTtlSeconds * 1000),
+      },
+      at,
+    );
+    return outcome('APPROVAL_REQUIRED', DECISION_MESSAGES.APPROVAL_REQUIRED, { approvalId: approval.id });
+  }
+
+  async function decide(principal: Principal, input: AuthorizeInput, ip: string | undefined): Promise<Decision> {
+    const started = process.hrtime.bigint();
+    const at = now();
+    const agent = await resolveAgent(principal, input.agentId);
+    let result: Outcome;
+    if (agent === undefined) {
+      result = outcome('AGENT_NOT_FOUND', AGENT_MESSAGES.AGENT_NOT_FOUND);
+    } else {
+      const status = effectiveStatus(agent.record, at);
+      if (status === 'revoked') result = outcome('AGENT_REVOKED', AGENT_MESSAGES.AGENT_REVOKED);
+      else if (status === 'expired') result = outcome('AGENT_EXPIRED', AGENT_MESSAGES.AGENT_EXPIRED);
+      else {
+        const plan = planDecision(agent.permissions, {
+          action: input.action,
+          resource: input.resource,
+          args: input.arguments,
+          ip,
+          now: at,
+        });
+        if (plan.kind === 'allow') result = outcome('ALLOWED', DECISION_MESSAGES.ALLOWED);
+        else if (plan.kind === 'deny') result = outcome(plan.reason, plan.message);
+        else result = await decideStateful(agent, plan.candidates, plan.denial, input, at);
+      }
+    }
+    const visible = agent !== undefined;
+    const auditId = await audit.record(
+      {
+        tenantId: principal.tenantId,
+        actor: actorOf(principal),
+        action: input.action,
+        resource: input.resource,
+        arguments: input.arguments,
+        agentId: input.agentId === '' && principal.kind === 'agent' ? principal.agentId : input.agentId,
+        // Only a visible agent's owner is recorded: an invisible one must not leak.
+        ownerId: visible ? agent.record.ownerId : '',
+        result: resultOf(result.reason),
+        reason: result.reason,
+        message: result.message,
+        clientIp: ip ?? '',
+        approvalId: result.approvalId,
+        durationUs: Number(process.hrtime.bigint() - started) / 1000,
+      },
+      at,
+    );
+    return { ...result, auditId };
+  }
+
+  return {
+    async authorize(principal: Principal, meta: CallMeta, input: AuthorizeInput): Promise<Decision> {
+      requireAuthenticated(principal);
+      validate(input, '');
+      return decide(principal, input, resolveIp(principal, meta, input.clientIp, 'client_ip'));
+    },
+
+    /** Decides every check, in order; one malformed check refuses the whole batch before any decision. */
+    async authorizeBatch(principal: Principal, meta: CallMeta, checks: readonly AuthorizeInput[]): Promise<Decision[]> {
+      requireAuthenticated(principal);
+      if (checks.length === 0) throw invalidArgument('checks', 'must hold at least one check');
+      if (checks.length > MAX_BATCH_CHECKS) throw invalidArgument('checks', `must hold at most ${MAX_BATCH_CHECKS} checks`);
+      const ips = checks.map((check, i) => {
+        validate(check, `checks[${i}].`);
+        if (check.agentId === '' && principal.kind !== 'agent') {
+          throw invalidArgument(`checks[${i}].agent_id`, 'is required unless the caller authenticates with an agent token');
+        }
+        return resolveIp(principal, meta, check.clientIp, `checks[${i}].client_ip`);
+      });
+      // Concurrent, so that their audit entries share one group commit.
+      return Promise.all(checks.map((check, i) => decide(principal, check, ips[i])));
+    },
+  };
+}
+
+export type AuthorizeUseCases = ReturnType<typeof createAuthorizeUseCases>;
