@@ -1,0 +1,68 @@
+// ESLint flat config. Besides the recommended rules, it enforces DESIGN.md §6's one-way layering:
+// main -> server -> api -> app -> store contract -> domain, engines never import each other,
+// and only src/api (and the composition root) knows Connect and gen/.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const layer = (files, forbidden) => ({
+  files,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { patterns: forbidden.map(([regex, message]) => ({ regex, message })) },
+    ],
+  },
+});
+
+const CONNECT = ['^@connectrpc/', 'only src/api and the composition root know Connect'];
+const GEN = ['(^|/)gen/', 'only src/api knows the generated code'];
+
+export default tseslint.config(
+  { ignores: ['gen/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
+  { languageOptions: { globals: globals.node } },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  { files: ['src/**/*.ts'], rules: { 'no-console': 'error' } },
+  layer(
+    ['src/domain/**/*.ts'],
+    [
+      ['^\\.\\./', 'src/domain imports nothing outside itself'],
+      ['^(?!node:|\\.)', 'src/domain imports only node builtins and itself'],
+    ],
+  ),
+  layer(
+    ['src/store/**/*.ts'],
+    [
+      ['^\\.\\./(\\.\\./)?(app|api|server|config|main)', 'the store imports only the domain'],
+      ['^\\.\\./mongo/', 'engines never import each other'],
+      ['^\\.\\./embedded/', 'engines never import each other'],
+      CONNECT,
+      GEN,
+    ],
+  ),
+  layer(
+    ['src/app/**/*.ts'],
+    [
+      ['^\\.\\./(api|server|main)', 'src/app is transport-free'],
+      ['^\\.\\./store/(embedded|mongo)/', 'src/app uses the store contract, never an engine'],
+      ['^mongodb$|^better-sqlite3$', 'src/app uses the store contract, never a driver'],
+      CONNECT,
+      GEN,
+    ],
+  ),
+  layer(
+    ['src/api/**/*.ts'],
+    [
+      ['^\\.\\./(server|main)', 'src/api never imports the server'],
+      ['^\\.\\./store/(embedded|mongo)/', 'src/api never imports an engine'],
+      ['^mongodb$|^better-sqlite3$', 'src/api never imports a driver'],
+    ],
+  ),
+);

@@ -1,0 +1,70 @@
+/**
+ * AuthService handlers: convert the request, call one use case, convert the result. Session
+ * tokens leave only through SignUp and SignIn (DESIGN.md §3.9).
+ */
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
+import { SessionSchema, UserSchema, type Session, type User } from '../../gen/kavach/v1/types_pb.js';
+import type { App } from '../app/app.js';
+import type { SessionView, UserView } from '../app/auth.js';
+import { callMetaKey, principalKey } from './context.js';
+import { toTimestamp } from './mapping.js';
+
+export function userToProto(u: UserView): User {
+  return create(UserSchema, {
+    id: u.id,
+    tenantId: u.tenantId,
+    email: u.email,
+    name: u.name,
+    createdAt: toTimestamp(u.createdAt),
+  });
+}
+
+export function sessionToProto(s: SessionView): Session {
+  return create(SessionSchema, {
+    id: s.id,
+    userId: s.userId,
+    tenantId: s.tenantId,
+    createdAt: toTimestamp(s.createdAt),
+    expiresAt: toTimestamp(s.expiresAt),
+    idleExpiresAt: toTimestamp(s.idleExpiresAt),
+    lastUsedAt: toTimestamp(s.lastUsedAt),
+  });
+}
+
+const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
+const meta = (ctx: HandlerContext) => ctx.values.get(callMetaKey);
+
+/** The caller's bearer token (already verified by the authn interceptor), for "my own session". */
+function bearerToken(ctx: HandlerContext): string | undefined {
+  const match = /^Bearer (\S+)$/i.exec(ctx.requestHeader.get('authorization') ?? '');
+  return match?.[1];
+}
+
+export function authServiceImpl(app: App): ServiceImpl<typeof AuthService> {
+  return {
+    async signUp(req, ctx) {
+      const { user, session, token } = await app.auth.signUp(principal(ctx), meta(ctx), {
+        email: req.email,
+        password: req.password,
+        name: req.name,
+      });
+      return { user: userToProto(user), session: sessionToProto(session), sessionToken: token };
+    },
+    async signIn(req, ctx) {
+      const { user, session, token } = await app.auth.signIn(principal(ctx), meta(ctx), {
+        email: req.email,
+        password: req.password,
+      });
+      return { user: userToProto(user), session: sessionToProto(session), sessionToken: token };
+    },
+    async getSession(req, ctx) {
+      const { user, session } = await app.auth.getSession(principal(ctx), req.sessionToken, bearerToken(ctx));
+      return { user: userToProto(user), session: sessionToProto(session) };
+    },
+    async signOut(req, ctx) {
+      return { endedSessions: await app.auth.signOut(principal(ctx), req.all) };
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Typed, request-scoped values (STYLE.md item 6). The server sets the connection facts when a
+ * request arrives; the authn interceptor sets the principal; handlers only read them.
+ */
+import { createContextKey } from '@connectrpc/connect';
+import type { CallMeta, Principal } from '../app/principal.js';
+
+/** Connection facts: peer IP, forwarded-for, request id. Set by the server for every request. */
+export const callMetaKey = createContextKey<CallMeta>(
+  { peerIp: '', forwardedFor: undefined, requestId: '' },
+  { description: 'kavach call meta' },
+);
+
+/** The resolved caller. Defaults to anonymous, which every protected use case refuses. */
+export const principalKey = createContextKey<Principal>(
+  { kind: 'anonymous', tenantId: 'default' },
+  { description: 'kavach principal' },
+);

@@ -1,0 +1,210 @@
+/**
+ * Protobuf <-> domain conversions. The API layer is the only one that knows `gen/`; everything
+ * below it speaks domain types. Conversions that can fail (an unset oneof, an unspecified enum)
+ * throw invalid_argument naming the field as the client wrote it.
+ */
+import { create } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { invalidArgument } from '../domain/errors.js';
+import type {
+  ActorKind,
+  AgentStatus,
+  AgentType,
+  ApprovalStatus,
+  Arguments,
+  ArgumentRule,
+  AuditResult,
+  Permission,
+  ReasonCode,
+  Weekday,
+} from '../domain/types.js';
+import {
+  ActorKind as PbActorKind,
+  AgentStatus as PbAgentStatus,
+  AgentType as PbAgentType,
+  ApprovalStatus as PbApprovalStatus,
+  AuditResult as PbAuditResult,
+  ConstraintsSchema,
+  PermissionSchema,
+  ReasonCode as PbReasonCode,
+  TimeWindowSchema,
+  Weekday as PbWeekday,
+  type Actor as PbActor,
+  type ArgumentRule as PbArgumentRule,
+  type Permission as PbPermission,
+  ArgumentRuleSchema,
+  ActorSchema,
+} from '../../gen/kavach/v1/types_pb.js';
+import type { Actor } from '../domain/types.js';
+
+export const toDate = (ts: Timestamp | undefined): Date | undefined => (ts === undefined ? undefined : timestampDate(ts));
+export const toTimestamp = (d: Date | undefined): Timestamp | undefined => (d === undefined ? undefined : timestampFromDate(d));
+
+const WEEKDAYS: Record<Exclude<PbWeekday, PbWeekday.UNSPECIFIED>, Weekday> = {
+  [PbWeekday.MONDAY]: 'mon',
+  [PbWeekday.TUESDAY]: 'tue',
+  [PbWeekday.WEDNESDAY]: 'wed',
+  [PbWeekday.THURSDAY]: 'thu',
+  [PbWeekday.FRIDAY]: 'fri',
+  [PbWeekday.SATURDAY]: 'sat',
+  [PbWeekday.SUNDAY]: 'sun',
+};
+const WEEKDAY_TO_PB = Object.fromEntries(Object.entries(WEEKDAYS).map(([k, v]) => [v, Number(k)])) as Record<Weekday, PbWeekday>;
+
+function argumentRuleFromProto(rule: PbArgumentRule, field: string): ArgumentRule {
+  switch (rule.rule.case) {
+    case 'glob':
+      return { name: rule.name, kind: 'glob', glob: rule.rule.value };
+    case 'allowedValues':
+      return { name: rule.name, kind: 'values', values: [...rule.rule.value.values] };
+    case 'range': {
+      const { min, max } = rule.rule.value;
+      return { name: rule.name, kind: 'range', ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+    }
+    case undefined:
+      throw invalidArgument(field, 'must set one of glob, allowed_values or range');
+  }
+}
+
+function argumentRuleToProto(rule: ArgumentRule): PbArgumentRule {
+  switch (rule.kind) {
+    case 'glob':
+      return create(ArgumentRuleSchema, { name: rule.name, rule: { case: 'glob', value: rule.glob } });
+    case 'values':
+      return create(ArgumentRuleSchema, { name: rule.name, rule: { case: 'allowedValues', value: { values: [...rule.values] } } });
+    case 'range':
+      return create(ArgumentRuleSchema, { name: rule.name, rule: { case: 'range', value: { min: rule.min, max: rule.max } } });
+  }
+}
+
+export function permissionFromProto(p: PbPermission, field: string): Permission {
+  const c = p.constraints;
+  const tw = c?.timeWindow;
+  return {
+    resource: p.resource,
+    actions: [...p.actions],
+    constraints: {
+      ...(c?.maxCallsPerHour === undefined ? {} : { maxCallsPerHour: c.maxCallsPerHour }),
+      ipAllowlist: [...(c?.ipAllowlist ?? [])],
+      ...(tw === undefined
+        ? {}
+        : {
+            timeWindow: {
+              start: tw.start,
+              end: tw.end,
+              timeZone: tw.timeZone === '' ? 'UTC' : tw.timeZone,
+              days: tw.days.map((d, i) => {
+                const day = d === PbWeekday.UNSPECIFIED ? undefined : WEEKDAYS[d];
+                if (day === undefined) throw invalidArgument(`${field}.constraints.time_window.days[${i}]`, 'must name a weekday');
+                return day;
+              }),
+            },
+          }),
+      argumentRules: (c?.argumentRules ?? []).map((r, i) =>
+        argumentRuleFromProto(r, `${field}.constraints.argument_rules[${i}]`),
+      ),
+      requireApproval: c?.requireApproval ?? false,
+    },
+  };
+}
+
+export function permissionsFromProto(list: readonly PbPermission[], field: string): Permission[] {
+  if (list.length > 100) throw invalidArgument(field, 'must hold at most 100 permissions');
+  return list.map((p, i) => permissionFromProto(p, `${field}[${i}]`));
+}
+
+export function permissionToProto(p: Permission): PbPermission {
+  const c = p.constraints;
+  return create(PermissionSchema, {
+    resource: p.resource,
+    actions: [...p.actions],
+    constraints: create(ConstraintsSchema, {
+      maxCallsPerHour: c.maxCallsPerHour,
+      ipAllowlist: [...c.ipAllowlist],
+      timeWindow:
+        c.timeWindow === undefined
+          ? undefined
+          : create(TimeWindowSchema, {
+              start: c.timeWindow.start,
+              end: c.timeWindow.end,
+              timeZone: c.timeWindow.timeZone,
+              days: c.timeWindow.days.map((d) => WEEKDAY_TO_PB[d]),
+            }),
+      argumentRules: c.argumentRules.map(argumentRuleToProto),
+      requireApproval: c.requireApproval,
+    }),
+  });
+}
+
+const AGENT_TYPES: Record<AgentType, PbAgentType> = {
+  autonomous: PbAgentType.AUTONOMOUS,
+  delegated: PbAgentType.DELEGATED,
+  service: PbAgentType.SERVICE,
+};
+export const agentTypeToProto = (t: AgentType): PbAgentType => AGENT_TYPES[t];
+export function agentTypeFromProto(t: PbAgentType): AgentType | undefined {
+  const found = (Object.entries(AGENT_TYPES) as [AgentType, PbAgentType][]).find(([, v]) => v === t);
+  return found?.[0];
+}
+
+const AGENT_STATUSES: Record<AgentStatus, PbAgentStatus> = {
+  active: PbAgentStatus.ACTIVE,
+  revoked: PbAgentStatus.REVOKED,
+  expired: PbAgentStatus.EXPIRED,
+};
+export const agentStatusToProto = (s: AgentStatus): PbAgentStatus => AGENT_STATUSES[s];
+export function agentStatusFromProto(s: PbAgentStatus): AgentStatus | undefined {
+  const found = (Object.entries(AGENT_STATUSES) as [AgentStatus, PbAgentStatus][]).find(([, v]) => v === s);
+  return found?.[0];
+}
+
+const APPROVAL_STATUSES: Record<ApprovalStatus, PbApprovalStatus> = {
+  pending: PbApprovalStatus.PENDING,
+  approved: PbApprovalStatus.APPROVED,
+  denied: PbApprovalStatus.DENIED,
+  expired: PbApprovalStatus.EXPIRED,
+  consumed: PbApprovalStatus.CONSUMED,
+};
+export const approvalStatusToProto = (s: ApprovalStatus): PbApprovalStatus => APPROVAL_STATUSES[s];
+export function approvalStatusFromProto(s: PbApprovalStatus): ApprovalStatus | undefined {
+  const found = (Object.entries(APPROVAL_STATUSES) as [ApprovalStatus, PbApprovalStatus][]).find(([, v]) => v === s);
+  return found?.[0];
+}
+
+const RESULTS: Record<AuditResult, PbAuditResult> = {
+  allowed: PbAuditResult.ALLOWED,
+  denied: PbAuditResult.DENIED,
+  rate_limited: PbAuditResult.RATE_LIMITED,
+  pending_approval: PbAuditResult.PENDING_APPROVAL,
+};
+export const auditResultToProto = (r: AuditResult): PbAuditResult => RESULTS[r];
+export function auditResultFromProto(r: PbAuditResult): AuditResult | undefined {
+  const found = (Object.entries(RESULTS) as [AuditResult, PbAuditResult][]).find(([, v]) => v === r);
+  return found?.[0];
+}
+
+export const reasonToProto = (r: ReasonCode | ''): PbReasonCode => (r === '' ? PbReasonCode.UNSPECIFIED : PbReasonCode[r]);
+
+const ACTOR_KINDS: Record<ActorKind, PbActorKind> = {
+  anonymous: PbActorKind.UNSPECIFIED,
+  admin: PbActorKind.ADMIN,
+  user: PbActorKind.USER,
+  agent: PbActorKind.AGENT,
+  system: PbActorKind.SYSTEM,
+};
+export const actorToProto = (a: Actor): PbActor => create(ActorSchema, { kind: ACTOR_KINDS[a.kind], id: a.id });
+
+/** Largest accepted `arguments` Struct, as JSON. */
+export const MAX_ARGUMENTS_BYTES = 64 * 1024;
+
+/** Request arguments, size-checked. `google.protobuf.Struct` arrives as a plain JSON object. */
+export function argumentsFromProto(args: JsonObject | undefined, field: string): Arguments {
+  if (args === undefined) return {};
+  if (Buffer.byteLength(JSON.stringify(args), 'utf8') > MAX_ARGUMENTS_BYTES) {
+    throw invalidArgument(field, `must be at most ${MAX_ARGUMENTS_BYTES} bytes as JSON`);
+  }
+  return args as Arguments;
+}
+
+export const argumentsToProto = (args: Arguments): JsonObject => args as JsonObject;

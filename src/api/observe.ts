@@ -1,0 +1,83 @@
+/**
+ * Metrics and one log line per finished RPC. Put it outermost, so that it sees the codes that
+ * the error-mapping interceptor produced, and a stream's status when the stream ends.
+ *
+ * It logs the procedure, code, duration and request id, never headers or messages: the
+ * `authorization` header and request bodies carry secrets.
+ */
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+import { callMetaKey } from './context.js';
+
+/** Lower-case gRPC code name (`ok`, `not_found`, `canceled`) of how a call ended. */
+function codeOf(error: unknown): string {
+  return error === undefined ? 'ok' : codeToString(ConnectError.from(error).code);
+}
+
+/** `grpc`, `grpc-web` or `connect`, from the request's content type. */
+function protocolOf(header: Headers): string {
+  const type = header.get('content-type') ?? '';
+  if (type.startsWith('application/grpc-web')) return 'grpc-web';
+  if (type.startsWith('application/grpc')) return 'grpc';
+  return 'connect';
+}
+
+const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
+/** Yields `stream`, then reports how it ended: normally, with an error, or abandoned (canceled). */
+async function* reportEnd<T>(stream: AsyncIterable<T>, done: (error: unknown) => void): AsyncGenerator<T> {
+  let outcome: { error: unknown } | undefined;
+  try {
+    yield* stream;
+    outcome = { error: undefined };
+  } catch (error) {
+    outcome = { error };
+    throw error;
+  } finally {
+    // No outcome means the consumer stopped early: the client went away.
+    done(outcome === undefined ? new ConnectError('client went away', Code.Canceled) : outcome.error);
+  }
+}
+
+/** Counts and times every RPC, tracks open server streams, and logs each finished call once. */
+export function observeInterceptor(metrics: Metrics, logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const procedure = `/${req.service.typeName}/${req.method.name}`;
+    const { requestId } = req.contextValues.get(callMetaKey);
+    const started = performance.now();
+    let finished = false;
+    const finish = (error: unknown): void => {
+      if (finished) return;
+      finished = true;
+      const seconds = (performance.now() - started) / 1000;
+      const code = codeOf(error);
+      metrics.rpcCalls.inc({ procedure, code });
+      metrics.rpcDuration.observe({ procedure, code }, seconds);
+      const line = { requestId, procedure, protocol: protocolOf(req.header), code, durationMs: Math.round(seconds * 1e6) / 1e3 };
+      if (error !== undefined && SERVER_FAULTS.has(ConnectError.from(error).code)) logger.error(line, 'rpc failed');
+      else logger.info(line, 'rpc finished');
+    };
+
+    let res;
+    try {
+      res = await next(req);
+    } catch (error) {
+      finish(error);
+      throw error;
+    }
+    if (!res.stream) {
+      finish(undefined);
+      return res;
+    }
+    metrics.openStreams.inc({ procedure });
+    return {
+      ...res,
+      message: reportEnd(res.message, (error) => {
+        metrics.openStreams.dec({ procedure });
+        finish(error);
+      }),
+    };
+  };
+}

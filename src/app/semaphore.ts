@@ -1,0 +1,34 @@
+/**
+ * A counting semaphore with a bounded queue. Used to keep CPU-heavy work (password hashing)
+ * from taking every core: authorization shares the machine and must stay fast.
+ */
+import { resourceExhausted } from '../domain/errors.js';
+
+export interface Semaphore {
+  /** Runs `fn` when a permit is free. Throws resource_exhausted when the queue is full. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createSemaphore(permits: number, maxQueue: number, what: string): Semaphore {
+  let free = permits;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next !== undefined) next();
+    else free += 1;
+  };
+  return {
+    async run(fn) {
+      if (free > 0) free -= 1;
+      else {
+        if (waiting.length >= maxQueue) throw resourceExhausted(`too many ${what} in progress; retry shortly`, 1);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Ends open server streams when shutdown begins, while unary calls run on. connect-node's
+ * `shutdownSignal` aborts every call at once, unary ones included, so the server keeps that for
+ * the end of the grace period and uses this interceptor first: every streaming response stops
+ * at its next message boundary with `Unavailable: server is shutting down`, whether or not its
+ * handler watches `ctx.signal`. Throwing here also aborts the handler's context.
+ */
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+
+export const SHUTTING_DOWN_MESSAGE = 'server is shutting down';
+
+export function shuttingDownError(): ConnectError {
+  return new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable);
+}
+
+async function* untilAborted<T>(stream: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = stream[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(shuttingDownError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Observed below through Promise.race; this keeps an unraced rejection from being "unhandled".
+  aborted.catch(() => undefined);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next.done === true) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    // Release the handler's generator. Not awaited: a handler parked in an await only resumes
+    // when its context aborts, which happens right after this error leaves the pipeline.
+    if (!finished) void Promise.resolve(it.return?.()).catch(() => undefined);
+  }
+}
+
+/** Wraps every streaming response so it ends with Unavailable once `signal` aborts. */
+export function streamShutdownInterceptor(signal: AbortSignal): Interceptor {
+  return (next) => async (req) => {
+    if (signal.aborted && req.method.methodKind !== 'unary') throw shuttingDownError();
+    const res = await next(req);
+    if (!res.stream) return res;
+    return { ...res, message: untilAborted(res.message, signal) };
+  };
+}

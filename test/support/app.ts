@@ -1,0 +1,105 @@
+/**
+ * The in-process ring (STYLE.md item 10): the real routes over `createRouterTransport`, on a
+ * fresh `:memory:` embedded store, with an injected clock. No sockets, so the peer IP is what
+ * the test says it is (header `x-test-peer-ip`, read only by this harness).
+ */
+import type { DescService } from '@bufbuild/protobuf';
+import { createClient, createRouterTransport, type Client, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
+import pino from 'pino';
+import { createHealth } from '../../src/api/health.js';
+import { callMetaKey } from '../../src/api/context.js';
+import { routes } from '../../src/api/routes.js';
+import { createApp, type App } from '../../src/app/app.js';
+import { createPasswordHasher } from '../../src/app/passwords.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openEmbeddedStore } from '../../src/store/embedded/open.js';
+import type { Store } from '../../src/store/store.js';
+
+export interface FakeClock {
+  now(): Date;
+  advance(ms: number): void;
+  set(date: Date): void;
+}
+
+export function fakeClock(start = new Date('2026-03-02T12:00:00.000Z')): FakeClock {
+  let t = start.getTime();
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+    set: (d) => {
+      t = d.getTime();
+    },
+  };
+}
+
+export interface InProcess {
+  readonly app: App;
+  readonly store: Store;
+  readonly clock: FakeClock;
+  readonly adminToken: string;
+  /** A client for `service`, sending `token` as the bearer credential when given. */
+  client<S extends DescService>(service: S, token?: string, headers?: Record<string, string>): Client<S>;
+  close(): Promise<void>;
+}
+
+const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+
+const peerFromHeader: Interceptor = (next) => (req) => {
+  req.contextValues.set(callMetaKey, {
+    peerIp: req.header.get('x-test-peer-ip') ?? '127.0.0.1',
+    forwardedFor: req.header.get('x-forwarded-for') ?? undefined,
+    requestId: 'test',
+  });
+  return next(req);
+};
+
+export async function startInProcess(overrides: Partial<Record<string, string>> = {}, clock = fakeClock()): Promise<InProcess> {
+  const config: Config = loadConfig({
+    KAVACH_ADMIN_TOKEN: ADMIN_TOKEN,
+    KAVACH_DATA_DIR: ':memory:',
+    KAVACH_LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+  const logger = pino({ level: 'silent' });
+  const store = openEmbeddedStore({ path: ':memory:' });
+  const app = await createApp({
+    config,
+    store,
+    logger,
+    now: clock.now,
+    backgroundTasks: false,
+    // Cheap parameters: the production ones cost ~130 ms per hash, which tests need not pay.
+    auth: { hasher: createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }) },
+  });
+  const health = createHealth();
+  health.setServing(true);
+  const register = routes(app, { health, logger });
+  return {
+    app,
+    store,
+    clock,
+    adminToken: ADMIN_TOKEN,
+    client(service, token, headers = {}) {
+      const sendCredentials: Interceptor = (next) => (req) => {
+        if (token !== undefined) req.header.set('authorization', `Bearer ${token}`);
+        for (const [k, v] of Object.entries(headers)) req.header.set(k, v);
+        return next(req);
+      };
+      // Per-service options replace the router's, so the peer interceptor is added to each service.
+      const withPeer = (router: ConnectRouter): void =>
+        register({
+          ...router,
+          service: (s, impl, opts) =>
+            router.service(s, impl, { ...opts, interceptors: [peerFromHeader, ...(opts?.interceptors ?? [])] }),
+        } as ConnectRouter);
+      const transport = createRouterTransport(withPeer, { transport: { interceptors: [sendCredentials] } });
+      return createClient(service, transport);
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
