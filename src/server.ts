@@ -3,6 +3,7 @@
  * gRPC, gRPC-Web and Connect over h2c and HTTP/1.1, plus health, reflection, `/healthz`,
  * `/metrics`, CORS, request ids, request size limits and a graceful shutdown.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -77,6 +78,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Streams end as soon as shutdown starts; every other call only when the grace period is over.
   const streamsShutdown = new AbortController();
   const callsShutdown = new AbortController();
+  // Every in-flight call listens on these; hundreds at once is normal, not a leak.
+  setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
   const outer = [observeInterceptor(metrics, logger), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
   const kavachRoutes = routes(app, { health, logger });
