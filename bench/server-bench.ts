@@ -1,0 +1,165 @@
+/**
+ * Server benchmark (issue: Agents and Authorize; Human auth): starts the real server in its own
+ * process on a file-backed embedded store, drives it from separate load-generator processes over
+ * gRPC (grpc-js client), and reports for an empty handler (grpc.health.v1.Health/Check: the same
+ * adapter, router and interceptor stack with no work, i.e. the transport's ceiling), single
+ * Authorize, and AuthorizeBatch of 100:
+ *   - decisions per second (closed loop, 64 calls in flight; 8 for batches),
+ *   - p50/p99 latency at a fixed moderate rate (open loop),
+ *   - server CPU microseconds per decision (from /proc/<pid>/stat over the measured window),
+ * and Authorize p99 at a fixed rate with and without 20 concurrent sign-ins.
+ * Prints a table and writes bench/results/server.json.
+ */
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { AgentService } from '../gen/kavach/v1/agent_service_pb.js';
+import { AuthService } from '../gen/kavach/v1/auth_service_pb.js';
+import { AgentType } from '../gen/kavach/v1/types_pb.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { machine } from './machine.js';
+
+const ADMIN_TOKEN = `bench-admin-${'x'.repeat(32)}`;
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6000);
+const RATE = Number(process.env.BENCH_RATE ?? 300);
+const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+const here = path.dirname(new URL(import.meta.url).pathname);
+
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After the command name: state is field 3, so utime (14) and stime (15) sit at 11 and 12.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / CLK_TCK) * 1e6;
+}
+
+async function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server.ts')], {
+    env: {
+      ...process.env,
+      KAVACH_PORT: '0',
+      KAVACH_DATA_DIR: dataDir,
+      KAVACH_ADMIN_TOKEN: ADMIN_TOKEN,
+      KAVACH_LOG_LEVEL: 'warn',
+      KAVACH_AGENT_QUOTA: '1000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+/** Runs one load process; samples the server's CPU between its MEASURE markers. */
+function runLoad(spec: LoadSpec, serverPid: number): Promise<LoadResult & { serverCpuUs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'load.ts'), JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let cpuStart = 0;
+    let cpuEnd = 0;
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === 'MEASURE_START') cpuStart = cpuMicros(serverPid);
+        else if (line === 'MEASURE_END') cpuEnd = cpuMicros(serverPid);
+        else if (line.startsWith('RESULT ')) resolve({ ...(JSON.parse(line.slice(7)) as LoadResult), serverCpuUs: cpuEnd - cpuStart });
+      }
+    });
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+  });
+}
+
+function permissions() {
+  const perms = [{ resource: 'mcp:github:*', actions: ['read'] }];
+  for (let i = 0; i < 19; i++) {
+    perms.push({ resource: `mcp:tool${i}:*:item`, actions: ['read', 'write'] });
+  }
+  return perms;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'kavach-bench-'));
+  const { child, port } = await startServer(dataDir);
+  const address = `127.0.0.1:${port}`;
+  const pid = child.pid ?? 0;
+  try {
+    const transport = createGrpcTransport({ baseUrl: `http://${address}` });
+    const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+    const agents = createClient(AgentService, transport);
+    const { token } = await agents.createAgent(
+      { ownerId: 'usr_bench', name: 'bench', type: AgentType.AUTONOMOUS, permissions: permissions() },
+      admin,
+    );
+    const email = `bench-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple 42';
+    await createClient(AuthService, transport).signUp({ email, password, name: 'bench' });
+
+    const base = { address, warmupMs: WARMUP_MS, durationMs: DURATION_MS, token };
+    const rows: Record<string, unknown>[] = [];
+    const phase = async (name: string, spec: Omit<LoadSpec, 'address' | 'warmupMs' | 'durationMs'>) => {
+      const r = await runLoad({ ...base, ...spec }, pid);
+      const row = {
+        phase: name,
+        mode: spec.mode === 'closed' ? `closed, ${spec.concurrency} in flight` : `open, ${spec.rate}/s`,
+        callsPerSec: Math.round(r.calls / r.seconds),
+        decisionsPerSec: Math.round(r.decisions / r.seconds),
+        p50Ms: Math.round(r.p50Ms * 100) / 100,
+        p99Ms: Math.round(r.p99Ms * 100) / 100,
+        serverCpuUsPerDecision: r.decisions > 0 ? Math.round((r.serverCpuUs / r.decisions) * 10) / 10 : 0,
+        errors: r.errors,
+      };
+      rows.push(row);
+      return row;
+    };
+
+    const empty = await phase('empty handler (Health/Check)', { call: 'health', mode: 'closed', concurrency: 64 });
+    const single = await phase('Authorize', { call: 'authorize', mode: 'closed', concurrency: 64 });
+    await phase('AuthorizeBatch x100', { call: 'batch', mode: 'closed', concurrency: 8, batchSize: 100 });
+    await phase('empty handler (Health/Check)', { call: 'health', mode: 'rate', rate: RATE });
+    const quiet = await phase('Authorize', { call: 'authorize', mode: 'rate', rate: RATE });
+    // 20 concurrent sign-ins (argon2id, ~130 ms each on libuv threads) beside the same Authorize load.
+    const signins = runLoad(
+      { ...base, token: undefined, call: 'signin', mode: 'closed', concurrency: 20, email, password, warmupMs: 0, durationMs: WARMUP_MS + DURATION_MS + 1000 },
+      pid,
+    );
+    const busy = await phase('Authorize with 20 concurrent sign-ins', { call: 'authorize', mode: 'rate', rate: RATE });
+    const signinResult = await signins;
+
+    const summary = {
+      authorizeCpuOverEmpty: Math.round((single.serverCpuUsPerDecision / empty.serverCpuUsPerDecision) * 100) / 100,
+      authorizeP99Quiet: quiet.p99Ms,
+      authorizeP99WithSignins: busy.p99Ms,
+      p99Ratio: Math.round((busy.p99Ms / Math.max(quiet.p99Ms, 0.001)) * 100) / 100,
+      signinsPerSec: Math.round(signinResult.calls / signinResult.seconds),
+    };
+    const settings = { warmupMs: WARMUP_MS, durationMs: DURATION_MS, rate: RATE, store: 'embedded (file, WAL, synchronous=FULL)', client: 'grpc-js in a separate process', permissionsPerAgent: 20 };
+    console.table(rows);
+    console.table([summary]);
+    const out = path.join(here, 'results', 'server.json');
+    writeFileSync(out, `${JSON.stringify({ machine: machine(), settings, rows, summary }, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
