@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { create, fromBinary, toBinary, type DescMessage, type DescService, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
@@ -16,6 +15,7 @@ import { HealthCheckResponse_ServingStatus as Status, Health } from '../../gen/h
 import { ServerReflection } from '../../gen/grpc/reflection/v1/reflection_pb.js';
 import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
+import { grpcJsClient, metadata, method, unary, type GrpcJsClient } from '../support/grpc-js.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
@@ -37,52 +37,6 @@ afterAll(async () => {
 });
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-// ---------------------------------------------------------------------------------------------
-// grpc-js: a client built from the generated descriptor. Plain objects do not serialize, so
-// every message goes through create() first.
-
-type GrpcJsClient = grpc.Client & Record<string, unknown>;
-
-/** The client's method `name`, typed as the caller says (grpc-js clients are untyped here). */
-function method<F>(client: GrpcJsClient, name: string): F {
-  const fn = client[name];
-  if (typeof fn !== 'function') throw new Error(`no method ${name}`);
-  return fn.bind(client) as F;
-}
-
-function grpcJsClient(service: DescService, url: string): GrpcJsClient {
-  const serialize = (schema: DescMessage) => (msg: object) =>
-    Buffer.from(toBinary(schema, create(schema, msg as MessageInitShape<DescMessage>)));
-  const deserialize = (schema: DescMessage) => (bytes: Buffer) => fromBinary(schema, bytes);
-  const definition: grpc.ServiceDefinition = {};
-  for (const method of service.methods) {
-    (definition as Record<string, grpc.MethodDefinition<object, object>>)[method.localName] = {
-      path: `/${service.typeName}/${method.name}`,
-      requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
-      responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
-      requestSerialize: serialize(method.input),
-      requestDeserialize: deserialize(method.input),
-      responseSerialize: serialize(method.output),
-      responseDeserialize: deserialize(method.output),
-    };
-  }
-  const Ctor = grpc.makeGenericClientConstructor(definition, service.name);
-  return new Ctor(new URL(url).host, grpc.credentials.createInsecure()) as unknown as GrpcJsClient;
-}
-
-function unary<T>(client: GrpcJsClient, name: string, request: object, md = new grpc.Metadata()): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    type Unary = (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: T) => void) => void;
-    method<Unary>(client, name)(request, md, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
-
-function metadata(headers: Record<string, string>): grpc.Metadata {
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(headers)) md.set(k, v);
-  return md;
-}
 
 describe('grpc-js client', () => {
   let health: GrpcJsClient;

@@ -1,13 +1,23 @@
 /**
  * The end-to-end ring (STYLE.md item 10): the real server, in process, on 127.0.0.1 port 0,
- * over a fresh `:memory:` embedded store whose admin token is generated at start. `close()`
- * resolves only when every connection and stream has closed and the store is closed.
+ * over a fresh embedded store (`:memory:` unless `options.dataDir` names a directory) whose
+ * admin token is generated at start. `close()` resolves only when every connection and stream
+ * has closed and the store is closed.
  *
- * Logs are silent unless KAVACH_TEST_LOG names a level (e.g. KAVACH_TEST_LOG=debug).
+ * Logs are silent unless KAVACH_TEST_LOG names a level (e.g. KAVACH_TEST_LOG=debug), or the
+ * test passes its own logger (to inspect what the server logs).
  */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type KavachServer } from '../../src/server.js';
+import type { AuditRecord } from '../../src/store/store.js';
+
+export interface StartOptions {
+  /** The server's logger; by default a silent one (see KAVACH_TEST_LOG). */
+  readonly logger?: Logger;
+  /** A directory for the embedded store's file, so a test can open the store after `close()`. */
+  readonly dataDir?: string;
+}
 
 export interface RunningServer {
   /** `http://127.0.0.1:<port>` */
@@ -16,32 +26,50 @@ export interface RunningServer {
   /** The admin token this start generated. */
   readonly adminToken: string;
   readonly server: KavachServer;
+  /**
+   * Every audit entry committed to the store since the start, in commit order, exactly as it was
+   * handed to the store (so already redacted). An entry is here before its `audit_id` is returned.
+   */
+  committedAudit(): readonly AuditRecord[];
   close(): Promise<void>;
 }
 
-/** Starts a server; `env` adds or overrides KAVACH_* settings (host, port and store are fixed). */
-export async function startServer(env: Record<string, string> = {}, now?: () => Date): Promise<RunningServer> {
+/**
+ * Starts a server; `env` adds or overrides KAVACH_* settings (host, port and store are fixed),
+ * `now` replaces the app's clock (pass a fake clock to test time-based rules without sleeping).
+ */
+export async function startServer(
+  env: Record<string, string> = {},
+  now?: () => Date,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const config = loadConfig({
     KAVACH_SHUTDOWN_GRACE_MS: '5000',
     ...env,
     KAVACH_HOST: '127.0.0.1',
     KAVACH_PORT: '0',
     KAVACH_STORE: 'embedded',
-    KAVACH_DATA_DIR: ':memory:',
+    KAVACH_DATA_DIR: options.dataDir ?? ':memory:',
     KAVACH_ADMIN_TOKEN: '',
   });
-  const logger = pino({ level: process.env.KAVACH_TEST_LOG ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.KAVACH_TEST_LOG ?? 'silent' });
   const server = await createServer(config, { logger, now });
+  const committed: AuditRecord[] = [];
+  const unsubscribe = server.app.onAuditCommit((records) => committed.push(...records));
+  const close = async (): Promise<void> => {
+    await server.close();
+    unsubscribe();
+  };
   const adminToken = server.app.generatedAdminToken;
   if (adminToken === undefined) {
-    await server.close();
-    throw new Error('a fresh :memory: store must generate an admin token');
+    await close();
+    throw new Error('a fresh store must generate an admin token');
   }
   try {
     const { port } = await server.listen();
-    return { url: server.url(), port, adminToken, server, close: () => server.close() };
+    return { url: server.url(), port, adminToken, server, committedAudit: () => committed, close };
   } catch (err) {
-    await server.close();
+    await close();
     throw err;
   }
 }
