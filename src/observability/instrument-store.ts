@@ -5,7 +5,7 @@
 import type { Store } from '../store/store.js';
 import type { Metrics } from './metrics.js';
 
-const AGGREGATES = ['admin', 'users', 'sessions', 'agents', 'rateLimits', 'approvals', 'audit', 'throttles'] as const;
+const AGGREGATES = ['admin', 'users', 'sessions', 'agents', 'rateLimits', 'approvals', 'audit', 'throttles', 'delegations'] as const;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

@@ -157,6 +157,11 @@ export interface AgentStore {
   create(agent: AgentRecord, quota: number, now: Date): Promise<boolean>;
   /** The agent with this id in the tenant, or undefined. */
   get(tenantId: string, id: string): Promise<AgentRecord | undefined>;
+  /**
+   * The agents with these ids in the tenant, in one read, in no particular order. Ids that are
+   * missing (or in another tenant) are skipped; a repeated id is returned once. At most 1000 ids.
+   */
+  getMany(tenantId: string, ids: readonly string[]): Promise<AgentRecord[]>;
   /** The agent whose current token has this hash, in any tenant, or undefined. */
   findByTokenHash(tokenHash: string): Promise<AgentRecord | undefined>;
   /** Agents matching the filter, newest first, paged. */
@@ -309,13 +314,28 @@ export interface AuditFilter {
   readonly until?: Date | undefined;
 }
 
+/** An entry as stored: with the global sequence number the store gave it at append time. */
+export type StoredAuditRecord = AuditRecord & {
+  /**
+   * Position in the global log (all tenants), assigned by `append`: 1, 2, 3, ... with no gaps.
+   * For every reader, the readable seqs are always one contiguous range (`oldestSeq()` to
+   * `headSeq()`): when an entry with seq s is readable, every retained entry with a smaller seq is
+   * readable too. So "every entry after seq c" is exact, ordered and never misses one.
+   */
+  readonly seq: number;
+};
+
 export interface AuditStore {
   /**
-   * Appends entries durably, in order, in one write where the engine allows. When it resolves,
-   * every entry is readable by `get` and `query` on every replica. Entries are never updated.
-   * Throws already_exists when an id is taken (nothing is half-written on the embedded engine).
+   * Appends entries durably, in order, in one write where the engine allows, and resolves with
+   * them as stored: each with its `seq`, consecutive and ascending in the order given, above
+   * every seq assigned before (by any replica). Seqs are never reused, not even after retention
+   * deleted entries. When it resolves, every entry is readable by `get`, `query`, `scan` and
+   * `readAfter` on every replica. Entries are never updated. Throws already_exists when an id is
+   * taken (nothing is half-written on the embedded engine; on the mongo engine the entries before
+   * the taken one may be written, with their seqs, and no seq is left unused below them).
    */
-  append(entries: readonly AuditRecord[]): Promise<void>;
+  append(entries: readonly AuditRecord[]): Promise<StoredAuditRecord[]>;
   /** The entry with this id in the tenant, or undefined. */
   get(tenantId: string, id: string): Promise<AuditRecord | undefined>;
   /**
@@ -323,6 +343,32 @@ export interface AuditStore {
    * of entries that match the filter (independent of paging) as `total`.
    */
   query(tenantId: string, filter: AuditFilter, page: Page): Promise<PageResult<AuditRecord> & { total: number }>;
+  /**
+   * Up to `limit` (1 to 1000) entries of every tenant with `seq > afterSeq`, ascending by seq. The
+   * result has no gap except where retention deleted entries (below `oldestSeq()`). Empty when
+   * nothing was appended after `afterSeq`.
+   */
+  readAfter(afterSeq: number, limit: number): Promise<StoredAuditRecord[]>;
+  /**
+   * The largest seq of a readable entry, in any tenant (so every seq up to it that retention
+   * kept is readable: `readAfter(headSeq())` holds only entries appended later); 0 when nothing
+   * was ever appended. A seq reserved by an append that has not finished writing is not counted.
+   */
+  headSeq(): Promise<number>;
+  /** The smallest seq still stored (retention deletes from the start), or undefined when the log is empty. */
+  oldestSeq(): Promise<number | undefined>;
+  /**
+   * Up to `limit` (1 to 1000) entries of the tenant that match the filter and have
+   * `seq > afterSeq`, ascending by seq: pass the last seq returned to get the next batch.
+   */
+  scan(tenantId: string, filter: AuditFilter, afterSeq: number, limit: number): Promise<StoredAuditRecord[]>;
+  /**
+   * Retention, in every tenant: deletes up to `limit` (1 to 10000) of the oldest entries in seq
+   * order whose `time` is before `time`, stopping at the first one that is not, and never the
+   * entry with the largest seq (so seqs are never reused). What remains is always one contiguous
+   * range of seqs. Returns how many it deleted; call again while it returns `limit`.
+   */
+  deleteOlderThan(time: Date, limit: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +394,85 @@ export interface ThrottleStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Delegations
+
+export interface DelegationRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** The owner of the from-agent. */
+  readonly ownerId: string;
+  readonly fromAgentId: string;
+  readonly toAgentId: string;
+  /** The delegated permissions, with every inherited constraint already merged in. */
+  readonly permissions: readonly Permission[];
+  /** Hops from the root holder: 1 when the from-agent delegates its own permissions. */
+  readonly depth: number;
+  /** The largest depth any chain through this delegation may reach (already capped by the chain). */
+  readonly maxDepth: number;
+  /**
+   * The delegations above this one, root first: empty at depth 1, `depth - 1` ids otherwise.
+   * Stored with the record so that a chain is read in one query, never walked.
+   */
+  readonly ancestorIds: readonly string[];
+  /**
+   * The agents that gave along the chain, root holder first and the from-agent last: `depth`
+   * ids. The acting agent's full chain is this plus `toAgentId`.
+   */
+  readonly agentChain: readonly string[];
+  /** `expired` is never stored: it is `active` with `expiresAt` in the past. */
+  readonly status: 'active' | 'revoked';
+  readonly createdAt: Date;
+  readonly expiresAt?: Date | undefined;
+  readonly revokedAt?: Date | undefined;
+}
+
+export interface DelegationFilter {
+  /** The agent whose delegations to list. */
+  readonly agentId: string;
+  /** `given`: from the agent; `received`: to the agent; `both`: either. */
+  readonly direction: 'given' | 'received' | 'both';
+  /**
+   * True: only delegations stored active and not expired at `now` (`expiresAt` unset or
+   * after `now`). False: every delegation. Neither looks at the rest of the chain.
+   */
+  readonly onlyActive: boolean;
+  readonly now: Date;
+}
+
+export interface DelegationStore {
+  /** Inserts a delegation. Throws already_exists when the tenant already has its id. */
+  create(delegation: DelegationRecord): Promise<void>;
+  /** The delegation with this id in the tenant, or undefined. */
+  get(tenantId: string, id: string): Promise<DelegationRecord | undefined>;
+  /**
+   * The delegations with these ids in the tenant, in one read, in no particular order. Missing
+   * ids (or ids in another tenant) are skipped; a repeated id is returned once. At most 1000 ids.
+   */
+  getMany(tenantId: string, ids: readonly string[]): Promise<DelegationRecord[]>;
+  /**
+   * The delegations to `toAgentId` that are stored active and not expired at `now`, newest
+   * first by (`createdAt`, `id`), at most `limit` of them (1 to 1000), in one read. Their
+   * ancestors and agents are not checked here: the caller reads them by id.
+   */
+  listActiveTo(tenantId: string, toAgentId: string, now: Date, limit: number): Promise<DelegationRecord[]>;
+  /** Delegations matching the filter, newest first, paged. */
+  list(tenantId: string, filter: DelegationFilter, page: Page): Promise<PageResult<DelegationRecord>>;
+  /**
+   * Revokes a delegation and everything below it: marks it, and every stored-active delegation
+   * whose `ancestorIds` include it, revoked at `at`. Returns undefined when it is missing.
+   * Otherwise returns the delegation as stored afterwards, `changed` (false when it was already
+   * revoked, in which case its record is unchanged) and `revokedCount`: how many delegations
+   * this call turned from active to revoked, itself included. Descendants are swept even when
+   * the delegation itself was already revoked.
+   */
+  revoke(
+    tenantId: string,
+    id: string,
+    at: Date,
+  ): Promise<{ delegation: DelegationRecord; changed: boolean; revokedCount: number } | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export interface Store {
   readonly engine: 'embedded' | 'mongo';
@@ -359,6 +484,7 @@ export interface Store {
   readonly approvals: ApprovalStore;
   readonly audit: AuditStore;
   readonly throttles: ThrottleStore;
+  readonly delegations: DelegationStore;
   /** Resolves when the store answers; throws unavailable otherwise. Used by health checks. */
   ping(): Promise<void>;
   /** Releases connections and file handles. Further calls fail. Idempotent. */

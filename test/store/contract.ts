@@ -14,7 +14,9 @@ import { agentListCases } from './cases/agent-lists.js';
 import { agentCases } from './cases/agents.js';
 import { approvalListCases } from './cases/approval-lists.js';
 import { approvalCases } from './cases/approvals.js';
+import { auditSeqCases } from './cases/audit-seq.js';
 import { auditCases } from './cases/audit.js';
+import { agentGetManyCases, delegationCases } from './cases/delegations.js';
 import { lifecycleCases } from './cases/lifecycle.js';
 import { rateLimitCases } from './cases/rate-limits.js';
 import { sessionCases } from './cases/sessions.js';
@@ -46,14 +48,19 @@ export function describeStoreContract(engineName: string, makeFreshStore: () => 
     describe('agents', () => {
       agentCases(store);
       agentListCases(store);
+      agentGetManyCases(store);
     });
     describe('rateLimits', () => rateLimitCases(store));
     describe('approvals', () => {
       approvalCases(store);
       approvalListCases(store);
     });
-    describe('audit', () => auditCases(store));
+    describe('audit', () => {
+      auditCases(store);
+      auditSeqCases(store);
+    });
     describe('throttles', () => throttleCases(store));
+    describe('delegations', () => delegationCases(store));
     describe('lifecycle', () => lifecycleCases(store));
   });
 }

@@ -10,6 +10,7 @@ import type {
   AgentRecord,
   ApprovalRecord,
   AuditRecord,
+  DelegationRecord,
   SessionRecord,
   UserRecord,
 } from '../../src/store/store.js';
@@ -134,6 +135,26 @@ export function anAuditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord
     delegationChain: [],
     durationUs: randomInt(1, 5000),
     approvalId: '',
+    ...overrides,
+  };
+}
+
+/** A first-hop delegation (depth 1) between two random agents, unless overridden. */
+export function aDelegation(overrides: Partial<DelegationRecord> = {}): DelegationRecord {
+  const fromAgentId = overrides.fromAgentId ?? randomId('agt');
+  return {
+    id: randomId('dlg'),
+    tenantId: randomId('ten'),
+    ownerId: randomId('usr'),
+    fromAgentId,
+    toAgentId: randomId('agt'),
+    permissions: [aPermission()],
+    depth: 1,
+    maxDepth: 1,
+    ancestorIds: [],
+    agentChain: [fromAgentId],
+    status: 'active',
+    createdAt: aDate(),
     ...overrides,
   };
 }

@@ -85,6 +85,10 @@ export function createAgentStore(db: Db): AgentStore {
     )
     .pluck();
   const byId = db.prepare<[string, string], AgentRow>('SELECT * FROM agents WHERE tenant_id = ? AND id = ?');
+  // The id list travels as one JSON array, so any number of ids is one prepared statement.
+  const byIds = db.prepare<[string, string], AgentRow>(
+    'SELECT * FROM agents WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))',
+  );
   // The bearer lookup knows only the token, so it is one of the queries without a tenant.
   const byTokenHash = db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE token_hash = ?');
   // COALESCE keeps a column when the patch leaves it undefined (bound as NULL); expiry needs a
@@ -129,6 +133,11 @@ export function createAgentStore(db: Db): AgentStore {
       guard(() => {
         const row = byId.get(tenantId, id);
         return row === undefined ? undefined : fromRow(row);
+      }),
+    getMany: (tenantId, ids) =>
+      guard(() => {
+        const unique = [...new Set(ids)].slice(0, 1000);
+        return unique.length === 0 ? [] : byIds.all(tenantId, JSON.stringify(unique)).map(fromRow);
       }),
     findByTokenHash: (tokenHash) =>
       guard(() => {

@@ -1,7 +1,11 @@
-/** The audit log on the embedded engine: append-only rows, filtered and counted in SQL. */
+/**
+ * The audit log on the embedded engine: append-only rows, filtered and counted in SQL. Each row
+ * gets the next global `seq` inside the append transaction; SQLite serialises writers (even
+ * across processes sharing the file), so seqs are gap-free and readers see whole batches.
+ */
 import type { Actor, Arguments, AuditResult, ReasonCode } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
-import type { AuditFilter, AuditRecord, AuditStore, Page } from '../store.js';
+import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
 import { clampLimit, createGuard, fromJson, ms, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface AuditRow {
@@ -22,6 +26,8 @@ interface AuditRow {
   duration_us: number;
   approval_id: string;
 }
+
+type StoredRow = AuditRow & { seq: number };
 
 function toRow(e: AuditRecord): AuditRow {
   return {
@@ -65,6 +71,26 @@ function fromRow(row: AuditRow): AuditRecord {
   };
 }
 
+function fromStoredRow(row: StoredRow): StoredAuditRecord {
+  return { ...fromRow(row), seq: row.seq };
+}
+
+/**
+ * The first string that sorts after every string starting with `prefix` (binary UTF-8 order is
+ * code point order), or undefined when there is none. Turns a prefix into an index range.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix].map((c) => c.codePointAt(0) ?? 0);
+  while (points.length > 0) {
+    const last = (points.pop() ?? 0) + 1;
+    if (last > 0x10ffff) continue;
+    // Surrogates are not characters: the next one after U+D7FF is U+E000.
+    points.push(last >= 0xd800 && last <= 0xdfff ? 0xe000 : last);
+    return String.fromCodePoint(...points);
+  }
+  return undefined;
+}
+
 /**
  * The WHERE clause and its parameters for a filter. Only which filters are set changes the
  * text, so the statement cache holds at most one statement per combination.
@@ -88,9 +114,15 @@ function whereOf(tenantId: string, filter: AuditFilter): { sql: string; params: 
   if (filter.resourcePrefix !== undefined && filter.resourcePrefix !== '') {
     // substr compares literally (LIKE would treat % and _ in the prefix as wildcards). SQLite
     // counts characters (code points), so the length is taken in code points, not UTF-16 units.
-    where.push('substr(resource, 1, @prefixLength) = @prefix');
+    // The range lets an index on resource narrow the rows; substr decides exactly.
+    where.push('resource >= @prefix AND substr(resource, 1, @prefixLength) = @prefix');
     params.prefix = filter.resourcePrefix;
     params.prefixLength = [...filter.resourcePrefix].length;
+    const upper = prefixUpperBound(filter.resourcePrefix);
+    if (upper !== undefined) {
+      where.push('resource < @prefixUpper');
+      params.prefixUpper = upper;
+    }
   }
   if (filter.result !== undefined) {
     where.push('result = @result');
@@ -111,18 +143,46 @@ function whereOf(tenantId: string, filter: AuditFilter): { sql: string; params: 
 export function createAuditStore(db: Db): AuditStore {
   const guard = createGuard(db);
   const cached = statementCache(db);
-  const insert = db.prepare<[AuditRow]>(
-    `INSERT INTO audit (tenant_id, id, time, actor, agent_id, owner_id, action, resource,
+  const insert = db.prepare<[StoredRow]>(
+    `INSERT INTO audit (tenant_id, id, seq, time, actor, agent_id, owner_id, action, resource,
        arguments, result, reason, message, client_ip, delegation_chain, duration_us, approval_id)
-     VALUES (@tenant_id, @id, @time, @actor, @agent_id, @owner_id, @action, @resource,
+     VALUES (@tenant_id, @id, @seq, @time, @actor, @agent_id, @owner_id, @action, @resource,
        @arguments, @result, @reason, @message, @client_ip, @delegation_chain, @duration_us, @approval_id)`,
   );
   const byId = db.prepare<[string, string], AuditRow>('SELECT * FROM audit WHERE tenant_id = ? AND id = ?');
+  const head = db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM audit').pluck();
+  const oldest = db.prepare<[], number | null>('SELECT MIN(seq) FROM audit').pluck();
+  const after = db.prepare<[number, number], StoredRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?');
+  const firstTimes = db.prepare<[number], { seq: number; time: number }>(
+    'SELECT seq, time FROM audit ORDER BY seq LIMIT ?',
+  );
+  const deleteThrough = db.prepare<[number]>('DELETE FROM audit WHERE seq <= ?');
 
   // One transaction for the whole batch is the group commit: one fsync for every entry, and a
-  // duplicate id rolls back the batch so nothing is half-written.
-  const appendTx = db.transaction((entries: readonly AuditRecord[]) => {
-    for (const entry of entries) insert.run(toRow(entry));
+  // duplicate id rolls back the batch so nothing is half-written. The max is read inside the
+  // write lock (IMMEDIATE), so no other writer can take the same seqs.
+  const appendTx = db.transaction((entries: readonly AuditRecord[]): StoredAuditRecord[] => {
+    let seq = head.get() ?? 0;
+    return entries.map((entry) => {
+      seq += 1;
+      insert.run({ ...toRow(entry), seq });
+      return { ...entry, seq };
+    });
+  });
+
+  // Retention: the oldest rows in seq order while they are older than the cutoff, never the
+  // newest row (its seq is the next append's base), so what remains stays one seq range.
+  const deleteTx = db.transaction((cutoff: number, limit: number): number => {
+    const newest = head.get() ?? 0;
+    let through = 0;
+    let count = 0;
+    for (const row of firstTimes.all(limit)) {
+      if (row.time >= cutoff || row.seq >= newest) break;
+      through = row.seq;
+      count += 1;
+    }
+    if (count > 0) deleteThrough.run(through);
+    return count;
   });
 
   // A read transaction, so `total` and the page see the same snapshot of a log being appended to.
@@ -131,16 +191,28 @@ export function createAuditStore(db: Db): AuditStore {
 
   return {
     append: (entries) =>
-      guard(() => {
-        if (entries.length > 0) appendTx.immediate(entries);
-      }, 'an audit entry with this id'),
+      guard(() => (entries.length > 0 ? appendTx.immediate(entries) : []), 'an audit entry with this id'),
     get: (tenantId, id) =>
       guard(() => {
         const row = byId.get(tenantId, id);
         return row === undefined ? undefined : fromRow(row);
       }),
     query: (tenantId, filter, page) => guard(() => query(tenantId, filter, page)),
+    readAfter: (afterSeq, limit) => guard(() => after.all(seqOf(afterSeq), clampLimit(limit)).map(fromStoredRow)),
+    headSeq: () => guard(() => head.get() ?? 0),
+    oldestSeq: () => guard(() => oldest.get() ?? undefined),
+    scan: (tenantId, filter, afterSeq, limit) => guard(() => scan(tenantId, filter, afterSeq, limit)),
+    deleteOlderThan: (time, limit) =>
+      guard(() => deleteTx.immediate(ms(time), Math.min(10_000, Math.max(1, Math.trunc(limit) || 1)))),
   };
+
+  function scan(tenantId: string, filter: AuditFilter, afterSeq: number, limit: number): StoredAuditRecord[] {
+    const { sql, params } = whereOf(tenantId, filter);
+    const select = cached<[Record<string, unknown>], StoredRow>(
+      `SELECT * FROM audit WHERE ${sql} AND seq > @afterSeq ORDER BY seq LIMIT @take`,
+    );
+    return select.all({ ...params, afterSeq: seqOf(afterSeq), take: clampLimit(limit) }).map(fromStoredRow);
+  }
 
   function query(tenantId: string, filter: AuditFilter, page: Page) {
     const cursor = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
@@ -158,4 +230,9 @@ export function createAuditStore(db: Db): AuditStore {
     const { total, rows } = snapshot(() => ({ total: count.get(params) ?? 0, rows: select.all(pageParams) }));
     return { ...pageOf(rows.map(fromRow), limit, (e) => ({ t: ms(e.time), id: e.id })), total };
   }
+}
+
+/** A seq bound as SQLite wants it: a whole number (a fraction or NaN would bind as REAL or fail). */
+function seqOf(value: number): number {
+  return Number.isFinite(value) ? Math.max(0, Math.floor(value)) : 0;
 }

@@ -148,6 +148,59 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    up: `
+      -- The audit log's global sequence number (the tail's cursor and the export's order).
+      -- Rows written before this version get 1..n in insertion (rowid) order.
+      ALTER TABLE audit ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE audit SET seq = numbered.n
+        FROM (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY rowid) AS n FROM audit) AS numbered
+        WHERE audit.rowid = numbered.r;
+      -- Tail reads, the head and oldest seq, and retention (which deletes in seq order).
+      CREATE UNIQUE INDEX audit_seq ON audit (seq);
+      -- Export pages by seq: without a filter (admin), by agent (agent callers), by owner (users).
+      CREATE INDEX audit_tenant_seq ON audit (tenant_id, seq);
+      CREATE INDEX audit_tenant_agent_seq ON audit (tenant_id, agent_id, seq);
+      CREATE INDEX audit_tenant_owner_seq ON audit (tenant_id, owner_id, seq);
+      -- The remaining query filters: result, and resource prefix (as a range on resource).
+      CREATE INDEX audit_tenant_result_time ON audit (tenant_id, result, time, id);
+      CREATE INDEX audit_tenant_resource ON audit (tenant_id, resource);
+    `,
+  },
+  {
+    version: 3,
+    up: `
+      -- Delegations carry their ancestry (ancestor ids and giving agents, root first, as JSON
+      -- arrays), so a chain is read by id in one query and never walked.
+      CREATE TABLE delegations (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        from_agent_id TEXT NOT NULL,
+        to_agent_id TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        depth INTEGER NOT NULL,
+        max_depth INTEGER NOT NULL,
+        ancestor_ids TEXT NOT NULL,
+        agent_chain TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        PRIMARY KEY (tenant_id, id)
+      ) STRICT;
+      CREATE INDEX delegations_tenant_to_created ON delegations (tenant_id, to_agent_id, created_at, id);
+      CREATE INDEX delegations_tenant_from_created ON delegations (tenant_id, from_agent_id, created_at, id);
+      -- One row per (delegation, ancestor): the cascading revoke finds every descendant by index.
+      CREATE TABLE delegation_ancestors (
+        tenant_id TEXT NOT NULL,
+        ancestor_id TEXT NOT NULL,
+        delegation_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, ancestor_id, delegation_id)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -13,6 +13,7 @@ import { createAdminStore } from './admin.js';
 import { createAgentStore } from './agents.js';
 import { createApprovalStore } from './approvals.js';
 import { createAuditStore } from './audit.js';
+import { createDelegationStore } from './delegations.js';
 import { migrate } from './migrations.js';
 import { createRateLimitStore, sweepExpiredSlots } from './rate-limits.js';
 import { createSessionStore } from './sessions.js';
@@ -89,6 +90,7 @@ function assemble(db: Db): Store {
     approvals: createApprovalStore(db),
     audit: createAuditStore(db),
     throttles: createThrottleStore(db),
+    delegations: createDelegationStore(db),
     ping: () =>
       guard(() => {
         ping.get();
