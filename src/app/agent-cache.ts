@@ -4,13 +4,33 @@
  * how long a change made on another replica can go unseen. Changes made through this replica
  * call `invalidate` and take effect at once. Misses are not cached, so a new agent is usable on
  * every replica immediately.
+ *
+ * A cached agent holds its effective permissions: its own, then those delegated to it (loaded
+ * by `loadDelegatedGrants` in three reads), compiled into one set, with the chain of each
+ * delegated one. An entry also ends when the first delegation or giving agent on any of its
+ * chains expires, so an expiry never waits for the TTL. Any change to a chain on this replica
+ * (a delegation created or revoked, an agent revoked or updated) calls `invalidateAll`.
  */
+import type { CompiledPermission } from '../domain/permission-set.js';
 import { compilePermissionSet, type PermissionSet } from '../domain/permission-set.js';
-import type { AgentRecord, AgentStore } from '../store/store.js';
+import type { AgentRecord, AgentStore, DelegationStore } from '../store/store.js';
+import { loadDelegatedGrants, type DelegatedGrant } from './grants.js';
 
 export interface CachedAgent {
   readonly record: AgentRecord;
+  /**
+   * Own permissions first (at indexes 0 to `record.permissions.length - 1`), then the delegated
+   * ones in the order of `delegated`, compiled together so one decision sees both.
+   */
   readonly permissions: PermissionSet;
+  /** The delegated grants: compiled permission `record.permissions.length + i` is `delegated[i]`. */
+  readonly delegated: readonly DelegatedGrant[];
+}
+
+/** The grant behind compiled permission `p` of `agent`: undefined for an own permission (or none). */
+export function grantOf(agent: CachedAgent, p: CompiledPermission | undefined): DelegatedGrant | undefined {
+  if (p === undefined) return undefined;
+  return agent.delegated[p.index - agent.record.permissions.length];
 }
 
 export interface AgentCache {
@@ -18,35 +38,57 @@ export interface AgentCache {
   getByTokenHash(tokenHash: string): Promise<CachedAgent | undefined>;
   /** Drops every entry for the agent, by id and by token. */
   invalidate(tenantId: string, id: string): void;
+  /** Drops every entry: a delegation chain changed, and any agent below it may hold a stale set. */
+  invalidateAll(): void;
 }
 
 interface Entry {
   readonly agent: CachedAgent;
   readonly loadedAt: number;
+  /** The entry is stale from this instant on (a delegated grant expires), or Infinity. */
+  readonly validUntil: number;
 }
 
 /** Bounds memory: beyond this many agents the oldest entries are dropped first. */
 const MAX_ENTRIES = 50_000;
 
-export function createAgentCache(deps: { agents: AgentStore; ttlMs: number; nowMs: () => number }): AgentCache {
+export function createAgentCache(deps: {
+  agents: AgentStore;
+  delegations: DelegationStore;
+  ttlMs: number;
+  nowMs: () => number;
+}): AgentCache {
   const byId = new Map<string, Entry>();
   const idByToken = new Map<string, string>();
   const keyOf = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
+  // Bumped by every invalidation: a load that began before one must not store what it read.
+  let generation = 0;
 
   function fresh(entry: Entry | undefined): entry is Entry {
-    return entry !== undefined && deps.nowMs() - entry.loadedAt < deps.ttlMs;
+    if (entry === undefined) return false;
+    const now = deps.nowMs();
+    return now - entry.loadedAt < deps.ttlMs && now < entry.validUntil;
   }
 
-  function remember(record: AgentRecord): CachedAgent {
-    const agent = { record, permissions: compilePermissionSet(record.permissions) };
-    if (deps.ttlMs <= 0) return agent;
+  /** Loads `record`'s delegated grants and caches the result unless an invalidation came since `startedAt`. */
+  async function remember(record: AgentRecord, startedAt: number): Promise<CachedAgent> {
+    const loadedAt = deps.nowMs();
+    const delegated = await loadDelegatedGrants(deps, record, new Date(loadedAt));
+    const agent: CachedAgent = {
+      record,
+      permissions: compilePermissionSet([...record.permissions, ...delegated.map((g) => g.permission)]),
+      delegated,
+    };
+    if (deps.ttlMs <= 0 || startedAt !== generation) return agent;
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const g of delegated) if (g.expiresAt !== undefined) validUntil = Math.min(validUntil, g.expiresAt.getTime());
     const key = keyOf(record.tenantId, record.id);
     forget(key);
     if (byId.size >= MAX_ENTRIES) {
       const oldest = byId.keys().next().value;
       if (oldest !== undefined) forget(oldest);
     }
-    byId.set(key, { agent, loadedAt: deps.nowMs() });
+    byId.set(key, { agent, loadedAt, validUntil });
     idByToken.set(record.tokenHash, key);
     return agent;
   }
@@ -62,18 +104,26 @@ export function createAgentCache(deps: { agents: AgentStore; ttlMs: number; nowM
     async getById(tenantId, id) {
       const entry = byId.get(keyOf(tenantId, id));
       if (fresh(entry)) return entry.agent;
+      const startedAt = generation;
       const record = await deps.agents.get(tenantId, id);
-      return record === undefined ? undefined : remember(record);
+      return record === undefined ? undefined : remember(record, startedAt);
     },
     async getByTokenHash(tokenHash) {
       const key = idByToken.get(tokenHash);
       const entry = key === undefined ? undefined : byId.get(key);
       if (fresh(entry) && entry.agent.record.tokenHash === tokenHash) return entry.agent;
+      const startedAt = generation;
       const record = await deps.agents.findByTokenHash(tokenHash);
-      return record === undefined ? undefined : remember(record);
+      return record === undefined ? undefined : remember(record, startedAt);
     },
     invalidate(tenantId, id) {
+      generation++;
       forget(keyOf(tenantId, id));
+    },
+    invalidateAll() {
+      generation++;
+      byId.clear();
+      idByToken.clear();
     },
   };
 }

@@ -184,7 +184,9 @@ export function createAgentUseCases(ctx: AppContext) {
       const updated = await store.agents.update(current.tenantId, current.id, patch);
       if (updated === undefined) throw notFound(`agent ${input.agentId} not found`);
       if (updated.status === 'revoked') throw failedPrecondition(`agent ${input.agentId} is revoked and cannot change`);
-      cache.invalidate(updated.tenantId, updated.id);
+      // Its expiry and permissions bound what flows through delegations from it: every cached
+      // agent below it may be stale, so the whole cache goes.
+      cache.invalidateAll();
       await changed(principal, updated, 'agent.update', describePatch(input));
       return viewOf(updated, at);
     },
@@ -207,7 +209,9 @@ export function createAgentUseCases(ctx: AppContext) {
       const current = await loadManaged(principal, agentId, 'revoke agents');
       const result = await store.agents.revoke(current.tenantId, current.id, at);
       if (result === undefined) throw notFound(`agent ${agentId} not found`);
-      cache.invalidate(current.tenantId, current.id);
+      // Revoking an agent cuts off every delegation that flows from it (computed at load), so
+      // every cached agent that may hold one must be reloaded.
+      cache.invalidateAll();
       if (!result.changed) throw failedPrecondition(`agent ${agentId} is already revoked`);
       await changed(principal, result.agent, 'agent.revoke', 'agent revoked; its token no longer works');
       return viewOf(result.agent, at);

@@ -11,7 +11,7 @@ import type { CompiledPermission } from '../domain/permission-set.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
 import { redactArguments } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
-import type { CachedAgent } from './agent-cache.js';
+import { grantOf, type CachedAgent } from './agent-cache.js';
 import { effectiveStatus } from './agents.js';
 import { actorOf } from './audit-entry.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
@@ -38,7 +38,11 @@ export interface Decision {
   readonly approvalId: string;
 }
 
-type Outcome = Omit<Decision, 'auditId'>;
+/**
+ * A decision before its audit entry. `via` is the permission the outcome is about (the one that
+ * allowed, or whose failure is the reason), so the entry can record its delegation chain.
+ */
+type Outcome = Omit<Decision, 'auditId'> & { readonly via?: CompiledPermission | undefined };
 
 const HOUR_MS = 3_600_000;
 export const MAX_BATCH_CHECKS = 100;
@@ -107,7 +111,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     // Rate-limited permissions first: they allow without leaving an approval pending.
     for (const p of candidates) {
       if (p.requireApproval) continue;
-      if ((await acquire(p)) !== undefined) return { allowed: outcome('ALLOWED', DECISION_MESSAGES.ALLOWED), refusedRetryMs };
+      if ((await acquire(p)) !== undefined) return { allowed: outcome('ALLOWED', DECISION_MESSAGES.ALLOWED, { via: p }), refusedRetryMs };
     }
     const hash = requestHash(agentId, input.action, input.resource, input.arguments);
     for (const p of candidates) {
@@ -117,7 +121,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
       const slot = await acquire(p);
       if (slot === undefined) continue;
       if (await store.approvals.consume(tenantId, approved.id, at)) {
-        return { allowed: outcome('ALLOWED', 'allowed by a one-time approval', { approvalId: approved.id }), refusedRetryMs };
+        return { allowed: outcome('ALLOWED', 'allowed by a one-time approval', { approvalId: approved.id, via: p }), refusedRetryMs };
       }
       if (slot !== null) await store.rateLimits.release(slotKey(p), slot);
     }
@@ -133,13 +137,14 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
   ): Promise<Outcome> {
     const { allowed, refusedRetryMs } = await tryCandidates(agent, candidates, input, at);
     if (allowed !== undefined) return allowed;
-    if (denial !== undefined) return outcome(denial.reason, denial.message);
+    if (denial !== undefined) return outcome(denial.reason, denial.message, { via: denial.permission });
     const first = candidates[0];
     if (first === undefined) return outcome('NO_MATCHING_PERMISSION', DECISION_MESSAGES.NO_MATCHING_PERMISSION);
     const retryMs = refusedRetryMs.get(first);
     if (retryMs !== undefined || !first.requireApproval) {
       return outcome('RATE_LIMITED', DECISION_MESSAGES.RATE_LIMITED, {
         retryAfterSeconds: Math.max(1, Math.ceil((retryMs ?? 1000) / 1000)),
+        via: first,
       });
     }
     const { record } = agent;
@@ -159,7 +164,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
       },
       at,
     );
-    return outcome('APPROVAL_REQUIRED', DECISION_MESSAGES.APPROVAL_REQUIRED, { approvalId: approval.id });
+    return outcome('APPROVAL_REQUIRED', DECISION_MESSAGES.APPROVAL_REQUIRED, { approvalId: approval.id, via: first });
   }
 
   async function decide(principal: Principal, input: AuthorizeInput, ip: string | undefined): Promise<Decision> {
@@ -181,12 +186,14 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
           ip,
           now: at,
         });
-        if (plan.kind === 'allow') result = outcome('ALLOWED', DECISION_MESSAGES.ALLOWED);
-        else if (plan.kind === 'deny') result = outcome(plan.reason, plan.message);
+        if (plan.kind === 'allow') result = outcome('ALLOWED', DECISION_MESSAGES.ALLOWED, { via: plan.permission });
+        else if (plan.kind === 'deny') result = outcome(plan.reason, plan.message, { via: plan.permission });
         else result = await decideStateful(agent, plan.candidates, plan.denial, input, at);
       }
     }
     const visible = agent !== undefined;
+    // A decision made through a delegated permission records its whole chain, root holder first.
+    const chain = visible ? grantOf(agent, result.via)?.agentChain : undefined;
     const auditId = await audit.record(
       {
         tenantId: principal.tenantId,
@@ -202,11 +209,13 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         message: result.message,
         clientIp: ip ?? '',
         approvalId: result.approvalId,
+        ...(chain === undefined ? {} : { delegationChain: chain }),
         durationUs: Number(process.hrtime.bigint() - started) / 1000,
       },
       at,
     );
-    return { ...result, auditId };
+    const { via: _via, ...decision } = result;
+    return { ...decision, auditId };
   }
 
   return {

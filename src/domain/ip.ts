@@ -247,3 +247,26 @@ export function compileIpAllowlist(entries: readonly string[]): CompiledIpAllowl
   };
   return { size: v4.length + v6.length, allows };
 }
+
+/**
+ * True when every address inside entry `inner` is also inside entry `outer` (both addresses or
+ * CIDRs, assumed valid; an invalid one is inside nothing and contains nothing). Used to check
+ * that a delegated allowlist only narrows its parent's. IPv4 entries are compared as their
+ * mapped IPv6 form against IPv6 entries, so `::/0` contains `10.0.0.0/8`.
+ */
+export function ipEntryWithin(inner: string, outer: string): boolean {
+  const i = parseEntry(inner);
+  const o = parseEntry(outer);
+  if (i === undefined || o === undefined) return false;
+  const i6 = asV6(i);
+  const o6 = asV6(o);
+  // Inner's prefix is at least as long as outer's, and inner's network lies in outer's.
+  return (i6.mask & o6.mask) === o6.mask && (i6.base & o6.mask) === o6.base;
+}
+
+/** A parsed entry as an IPv6 CIDR; an IPv4 one becomes its mapped range. */
+function asV6(c: Cidr4 | Cidr6): Cidr6 {
+  if (typeof c.base === 'bigint') return c as Cidr6;
+  const v4 = c as Cidr4;
+  return { base: MAPPED_PREFIX | BigInt(v4.base), mask: (ALL_ONES_128 ^ 0xffffffffn) | BigInt(v4.mask) };
+}

@@ -37,7 +37,9 @@ export type CreateDelegationRequest = Message<"kavach.v1.CreateDelegationRequest
   toAgentId: string;
 
   /**
-   * permissions are 1 to 100 permissions, each covered by one the parent holds.
+   * permissions are 1 to 100 permissions, each covered by one the parent holds. All of them
+   * must come through one grant of the parent: its own permissions, or one delegation it
+   * received. The parent's constraints are merged into each (see Delegation.permissions).
    *
    * @generated from field: repeated kavach.v1.Permission permissions = 3;
    */
@@ -52,6 +54,8 @@ export type CreateDelegationRequest = Message<"kavach.v1.CreateDelegationRequest
 
   /**
    * max_depth is how many hops chains through this delegation may reach, 1 to 10; 0 means 1.
+   * Hops count from the root holder: the first hop has depth 1, so a second-hop delegation
+   * needs max_depth of at least 2. The chain's limit is the smallest max_depth along it.
    *
    * @generated from field: uint32 max_depth = 5;
    */
@@ -107,7 +111,9 @@ export type ListDelegationsRequest = Message<"kavach.v1.ListDelegationsRequest">
   direction: DelegationDirection;
 
   /**
-   * include_inactive also lists revoked and expired delegations.
+   * include_inactive also lists revoked and expired delegations. Status is computed over the
+   * whole chain, so without it a page may hold fewer than page_size delegations (even none)
+   * while next_page_token is still set.
    *
    * @generated from field: bool include_inactive = 3;
    */
@@ -298,7 +304,9 @@ export const DelegationService: GenService<{
    * CreateDelegation delegates permissions from one agent to another. Callers: the admin, the
    * from-agent's owner, or the from-agent itself. Each permission must be covered by one the
    * parent holds (PermissionDenied otherwise); self-delegation, cycles and depth beyond the
-   * chain's limit are FailedPrecondition. An expiry beyond the parent's is capped.
+   * chain's limit are FailedPrecondition. An expiry beyond the parent's is capped. The to-agent
+   * must be in the caller's tenant and, unless the admin calls, have the same owner as the
+   * from-agent (otherwise NotFound): only the admin delegates across owners.
    *
    * @generated from rpc kavach.v1.DelegationService.CreateDelegation
    */
@@ -328,7 +336,9 @@ export const DelegationService: GenService<{
     output: typeof GetEffectivePermissionsResponseSchema;
   },
   /**
-   * RevokeDelegation revokes a delegation and everything delegated below it, at once.
+   * RevokeDelegation revokes a delegation and everything delegated below it, at once. Callers:
+   * the admin, the from-agent's owner, or the from-agent itself. The to-agent and its owner may
+   * see the delegation but not revoke it (PermissionDenied).
    *
    * @generated from rpc kavach.v1.DelegationService.RevokeDelegation
    */

@@ -77,7 +77,7 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
   const store = openEmbeddedStore({ path: ':memory:', now });
   const writer = createAuditWriter({ store: store.audit, logger });
   const audit = createAuditLog({ writer, newId: randomIds, now, secretNames: config.secretArgumentNames });
-  const cache = createAgentCache({ agents: store.agents, ttlMs: 0, nowMs: () => t });
+  const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, ttlMs: 0, nowMs: () => t });
   const ctx: AppContext = { config, store, logger, cache, audit, now, newId: randomIds };
   const sessions = createSessionManager({
     sessions: store.sessions,

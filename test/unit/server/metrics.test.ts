@@ -28,6 +28,7 @@ function fakeStore() {
     approvals: {},
     audit: {},
     throttles: {},
+    delegations: {},
     ping: async () => undefined,
     close: async () => undefined,
   };
