@@ -65,4 +65,12 @@ export default tseslint.config(
       ['^mongodb$|^better-sqlite3$', 'src/api never imports a driver'],
     ],
   ),
+  // The `kavach` command is a client: it speaks to a server through gen/ and Connect only.
+  layer(
+    ['src/cli/**/*.ts'],
+    [
+      ['^\\.\\./(app|store|server|api|config|main|observability)', 'src/cli is a client: it imports gen/ and Connect, never the server side'],
+      ['^mongodb$|^better-sqlite3$', 'src/cli never imports a driver'],
+    ],
+  ),
 );

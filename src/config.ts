@@ -37,6 +37,12 @@ export interface Config {
   readonly secretArgumentNames: readonly string[];
   /** Days of audit history kept; undefined keeps everything. */
   readonly auditRetentionDays: number | undefined;
+  /** TailAudit: an idle stream gets a heartbeat this often, in milliseconds. */
+  readonly auditTailHeartbeatMs: number;
+  /** TailAudit: how often each replica polls the store for entries written by other replicas. */
+  readonly auditTailPollMs: number;
+  /** TailAudit: events buffered for one slow reader before it is cut off with RESOURCE_EXHAUSTED. */
+  readonly auditTailBufferSize: number;
   /** How long in-flight calls may take to finish on shutdown, in milliseconds. */
   readonly shutdownGraceMs: number;
 }
@@ -156,6 +162,9 @@ export function loadConfig(env: Env = process.env): Config {
       retention === undefined || retention === ''
         ? undefined
         : intSetting(env, 'KAVACH_AUDIT_RETENTION_DAYS', 0, 1, 36_500),
+    auditTailHeartbeatMs: intSetting(env, 'KAVACH_AUDIT_TAIL_HEARTBEAT_MS', 5000, 10, 300_000),
+    auditTailPollMs: intSetting(env, 'KAVACH_AUDIT_TAIL_POLL_MS', 250, 5, 60_000),
+    auditTailBufferSize: intSetting(env, 'KAVACH_AUDIT_TAIL_BUFFER', 1000, 1, 100_000),
     shutdownGraceMs: intSetting(env, 'KAVACH_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
   };
 }

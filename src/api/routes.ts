@@ -11,8 +11,10 @@ import { AuthorizeService, file_kavach_v1_authorize_service } from '../../gen/ka
 import { DelegationService, file_kavach_v1_delegation_service } from '../../gen/kavach/v1/delegation_service_pb.js';
 import type { App } from '../app/app.js';
 import { agentServiceImpl } from './agent-service.js';
+import { auditServiceImpl } from './audit-service.js';
 import { authServiceImpl } from './auth-service.js';
 import { authorizeServiceImpl } from './authorize-service.js';
+import { delegationServiceImpl } from './delegation-service.js';
 import type { HealthService } from './health.js';
 import { createInterceptors } from './interceptors.js';
 import { registerReflection } from './reflection.js';
@@ -32,9 +34,8 @@ export function routes(app: App, extras: { health: HealthService; logger: Logger
     router.service(AuthService, authServiceImpl(app), options);
     router.service(AgentService, agentServiceImpl(app), options);
     router.service(AuthorizeService, authorizeServiceImpl(app), options);
-    // Owned by the audit and delegation issues: until they land, their RPCs answer Unimplemented.
-    router.service(AuditService, {}, options);
-    router.service(DelegationService, {}, options);
+    router.service(AuditService, auditServiceImpl(app), options);
+    router.service(DelegationService, delegationServiceImpl(app), options);
     extras.health.register(router);
     registerReflection(router, KAVACH_FILES);
   };

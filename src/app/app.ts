@@ -9,11 +9,15 @@ import { createAgentCache } from './agent-cache.js';
 import { createAgentUseCases } from './agents.js';
 import { createApprovalUseCases } from './approvals.js';
 import { createAuditLog } from './audit-log.js';
+import { createAuditReadUseCases } from './audit-read.js';
+import { createAuditRetention } from './audit-retention.js';
+import { createTailHub } from './audit-tail.js';
 import { createAuditWriter } from './audit-writer.js';
 import { createAuthUseCases, type AuthOptions } from './auth.js';
 import { createAuthenticator } from './authn.js';
 import { createAuthorizeUseCases } from './authorize.js';
 import { createClientIpResolver } from './client-ip.js';
+import { createDelegationUseCases } from './delegations.js';
 import type { AppContext } from './context.js';
 import { randomIds, type IdGenerator } from './ids.js';
 import { ADMIN_TOKEN_PREFIX, newToken, sha256Hex } from './secrets.js';
@@ -33,6 +37,9 @@ export interface AppDeps {
 
 /** How often overdue approvals are expired (and audited as decided by the system). */
 const SWEEP_INTERVAL_MS = 15_000;
+/** How often audit entries older than the retention window are deleted, and the first time after start. */
+const RETENTION_INTERVAL_MS = 10 * 60_000;
+const RETENTION_FIRST_RUN_MS = 5_000;
 
 /**
  * Finds the admin token hash: from KAVACH_ADMIN_TOKEN, else from the store, else a new token is
@@ -57,7 +64,12 @@ export async function createApp(deps: AppDeps) {
   const newId = deps.newId ?? randomIds;
   const writer = createAuditWriter({ store: store.audit, logger });
   const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
-  const cache = createAgentCache({ agents: store.agents, ttlMs: config.cacheTtlMs, nowMs: () => now().getTime() });
+  const cache = createAgentCache({
+    agents: store.agents,
+    delegations: store.delegations,
+    ttlMs: config.cacheTtlMs,
+    nowMs: () => now().getTime(),
+  });
   const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
   const sessions = createSessionManager({
     sessions: store.sessions,
@@ -69,6 +81,10 @@ export async function createApp(deps: AppDeps) {
   const admin = await resolveAdminToken(config, store);
   const authenticator = createAuthenticator({ adminTokenHash: admin.hash, cache, sessions, audit, now });
   const approvals = createApprovalUseCases(ctx);
+  const tailHub = createTailHub({ store: store.audit, logger, pollIntervalMs: config.auditTailPollMs });
+  // Local commits reach local tailers at once; other replicas' entries arrive by polling.
+  const stopWakingTail = writer.onCommit(() => tailHub.wake());
+  const retention = createAuditRetention({ audit: store.audit, days: config.auditRetentionDays, now });
 
   const timers: NodeJS.Timeout[] = [];
   if (deps.backgroundTasks ?? true) {
@@ -77,6 +93,16 @@ export async function createApp(deps: AppDeps) {
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     timers.push(sweep);
+    if (config.auditRetentionDays !== undefined) {
+      const prune = (): void => {
+        retention.runOnce().catch((err: unknown) => logger.warn({ err }, 'audit retention failed'));
+      };
+      // Once soon after start (a replica that restarts often still prunes), then periodically.
+      for (const timer of [setTimeout(prune, RETENTION_FIRST_RUN_MS), setInterval(prune, RETENTION_INTERVAL_MS)]) {
+        timer.unref();
+        timers.push(timer);
+      }
+    }
   }
 
   return {
@@ -84,16 +110,28 @@ export async function createApp(deps: AppDeps) {
     generatedAdminToken: admin.generated,
     authenticator,
     agents: createAgentUseCases(ctx),
+    delegations: createDelegationUseCases(ctx),
     authorize: createAuthorizeUseCases(ctx, createClientIpResolver(config.trustedProxies)),
     approvals,
     auth: createAuthUseCases(ctx, sessions, deps.auth),
+    audit: createAuditReadUseCases(ctx, tailHub, {
+      heartbeatMs: config.auditTailHeartbeatMs,
+      bufferSize: config.auditTailBufferSize,
+    }),
+    /** The live audit feed of this process (its subscriber count is a metric, and tests wait on it). */
+    auditTail: tailHub,
+    /** Deletes audit entries older than KAVACH_AUDIT_RETENTION_DAYS now (also run periodically). */
+    auditRetention: retention,
     /** Entries waiting for the next audit commit (a metric). */
     auditQueueDepth: () => writer.depth(),
     onAuditCommit: writer.onCommit,
     /** Stops background work and waits for queued audit entries to be written. Does not close the store. */
     async close(): Promise<void> {
+      // clearInterval clears timeouts too.
       for (const timer of timers) clearInterval(timer);
       await writer.close();
+      stopWakingTail();
+      await tailHub.close();
     },
   };
 }

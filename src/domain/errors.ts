@@ -60,3 +60,8 @@ export function resourceExhausted(message: string, retryAfterSeconds?: number): 
 export function unavailable(message: string, cause?: unknown): KavachError {
   return new KavachError('unavailable', message, undefined, undefined, { cause });
 }
+
+/** A position outside what exists, such as a resume cursor whose history retention deleted. */
+export function outOfRange(message: string): KavachError {
+  return new KavachError('out_of_range', message);
+}

@@ -13,20 +13,36 @@ export function shuttingDownError(): ConnectError {
   return new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable);
 }
 
+/**
+ * The stream's next result, or a rejection with shuttingDownError once `signal` aborts. The abort
+ * listener lives for one call only: racing every message against one long-lived promise would
+ * leave a reaction on it per message, each holding that message (for a long export, every chunk
+ * it ever sent) until the stream ends.
+ */
+function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T>> {
+  if (signal.aborted) return Promise.reject(shuttingDownError());
+  return new Promise<IteratorResult<T>>((resolve, reject) => {
+    const onAbort = (): void => reject(shuttingDownError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 async function* untilAborted<T>(stream: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
   const it = stream[Symbol.asyncIterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(shuttingDownError());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  // Observed below through Promise.race; this keeps an unraced rejection from being "unhandled".
-  aborted.catch(() => undefined);
   let finished = false;
   try {
     for (;;) {
-      const next = await Promise.race([it.next(), aborted]);
+      const next = await nextOrAbort(it, signal);
       if (next.done === true) {
         finished = true;
         return;
@@ -34,7 +50,6 @@ async function* untilAborted<T>(stream: AsyncIterable<T>, signal: AbortSignal): 
       yield next.value;
     }
   } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     // Release the handler's generator. Not awaited: a handler parked in an await only resumes
     // when its context aborts, which happens right after this error leaves the pipeline.
     if (!finished) void Promise.resolve(it.return?.()).catch(() => undefined);

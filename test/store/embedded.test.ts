@@ -2,10 +2,12 @@
  * The embedded (SQLite) engine: the shared conformance suite on `:memory:`, plus what only a
  * file-backed engine promises (DESIGN.md §5: "a restart loses nothing").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { openEmbeddedStore } from '../../src/store/embedded/open.js';
 import type { Store } from '../../src/store/store.js';
 import { anAgent, anApproval, anAuditRecord, aSession, aTokenHash, aUser } from '../support/builders.js';
@@ -90,5 +92,24 @@ describe('embedded store on a file', () => {
     await expectKavachError(store.audit.append([fresh, { ...taken, message: 'again' }]), 'already_exists');
     expect(await store.audit.get(taken.tenantId, fresh.id)).toBeUndefined();
     expect((await store.audit.query(taken.tenantId, {}, { limit: 10 })).total).toBe(1);
+  });
+
+  it('numbers audit entries written before seqs existed in the order they were written', async () => {
+    // A file at schema version 1, with entries whose ids do not sort in write order.
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.filter((m) => m.version === 1));
+    const insert = old.prepare(
+      `INSERT INTO audit VALUES (?, ?, ?, '{"kind":"admin","id":"admin"}', 'agt_a', 'usr_a', 'read', 'r', '{}',
+        'allowed', 'ALLOWED', '', '', '[]', 1, '')`,
+    );
+    const ids = ['aud_c', 'aud_a', 'aud_b'];
+    for (const [i, id] of ids.entries()) insert.run('ten_old', id, i);
+    old.close();
+
+    const store = open();
+    expect((await store.audit.readAfter(0, 10)).map((e) => [e.id, e.seq])).toEqual([['aud_c', 1], ['aud_a', 2], ['aud_b', 3]]);
+    const [next] = await store.audit.append([anAuditRecord({ tenantId: 'ten_old' })]);
+    expect(next?.seq).toBe(4);
   });
 });

@@ -15,7 +15,8 @@ export const file_kavach_v1_audit_service: GenFile = /*@__PURE__*/
   fileDesc("Ch1rYXZhY2gvdjEvYXVkaXRfc2VydmljZS5wcm90bxIJa2F2YWNoLnYxImIKEVF1ZXJ5QXVkaXRSZXF1ZXN0EiYKBmZpbHRlchgBIAEoCzIWLmthdmFjaC52MS5BdWRpdEZpbHRlchIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJkChJRdWVyeUF1ZGl0UmVzcG9uc2USJgoHZW50cmllcxgBIAMoCzIVLmthdmFjaC52MS5BdWRpdEVudHJ5Eg0KBXRvdGFsGAIgASgEEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSJlChJFeHBvcnRBdWRpdFJlcXVlc3QSJgoGZmlsdGVyGAEgASgLMhYua2F2YWNoLnYxLkF1ZGl0RmlsdGVyEicKBmZvcm1hdBgCIAEoDjIXLmthdmFjaC52MS5FeHBvcnRGb3JtYXQiIwoTRXhwb3J0QXVkaXRSZXNwb25zZRIMCgRkYXRhGAEgASgMIkoKEFRhaWxBdWRpdFJlcXVlc3QSJgoGZmlsdGVyGAEgASgLMhYua2F2YWNoLnYxLkF1ZGl0RmlsdGVyEg4KBmN1cnNvchgCIAEoCSILCglIZWFydGJlYXQifwoRVGFpbEF1ZGl0UmVzcG9uc2USDgoGY3Vyc29yGAEgASgJEiYKBWVudHJ5GAIgASgLMhUua2F2YWNoLnYxLkF1ZGl0RW50cnlIABIpCgloZWFydGJlYXQYAyABKAsyFC5rYXZhY2gudjEuSGVhcnRiZWF0SABCBwoFZXZlbnQqXQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIXChNFWFBPUlRfRk9STUFUX0pTT05MEAESFQoRRVhQT1JUX0ZPUk1BVF9DU1YQAjLzAQoMQXVkaXRTZXJ2aWNlEkkKClF1ZXJ5QXVkaXQSHC5rYXZhY2gudjEuUXVlcnlBdWRpdFJlcXVlc3QaHS5rYXZhY2gudjEuUXVlcnlBdWRpdFJlc3BvbnNlEk4KC0V4cG9ydEF1ZGl0Eh0ua2F2YWNoLnYxLkV4cG9ydEF1ZGl0UmVxdWVzdBoeLmthdmFjaC52MS5FeHBvcnRBdWRpdFJlc3BvbnNlMAESSAoJVGFpbEF1ZGl0Ehsua2F2YWNoLnYxLlRhaWxBdWRpdFJlcXVlc3QaHC5rYXZhY2gudjEuVGFpbEF1ZGl0UmVzcG9uc2UwAWIGcHJvdG8z", [file_kavach_v1_types]);
 
 /**
- * QueryAuditRequest filters and pages the audit log.
+ * QueryAuditRequest filters and pages the audit log. The filter is narrowed to what the caller
+ * may see: naming another owner or agent than the caller may see matches nothing (not an error).
  *
  * @generated from message kavach.v1.QueryAuditRequest
  */
@@ -162,7 +163,8 @@ export const TailAuditRequestSchema: GenMessage<TailAuditRequest> = /*@__PURE__*
   messageDesc(file_kavach_v1_audit_service, 4);
 
 /**
- * Heartbeat is sent when the stream is idle.
+ * Heartbeat is sent when the stream is idle (every 5 s by default), and first when the stream
+ * starts without a cursor.
  *
  * @generated from message kavach.v1.Heartbeat
  */
@@ -183,7 +185,7 @@ export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
  */
 export type TailAuditResponse = Message<"kavach.v1.TailAuditResponse"> & {
   /**
-   * cursor resumes the stream after this message.
+   * cursor resumes the stream after this message. Opaque; at most 64 characters.
    *
    * @generated from field: string cursor = 1;
    */
@@ -234,14 +236,18 @@ export enum ExportFormat {
   UNSPECIFIED = 0,
 
   /**
-   * EXPORT_FORMAT_JSONL writes one JSON object per line.
+   * EXPORT_FORMAT_JSONL writes one JSON object per line (LF): the proto3 JSON form of AuditEntry.
    *
    * @generated from enum value: EXPORT_FORMAT_JSONL = 1;
    */
   JSONL = 1,
 
   /**
-   * EXPORT_FORMAT_CSV writes RFC 4180 CSV with a header row; cells starting with =, +, - or @ are escaped.
+   * EXPORT_FORMAT_CSV writes RFC 4180 CSV (CRLF) with a header row: id, tenant_id, time,
+   * actor_kind, actor_id, agent_id, owner_id, action, resource, arguments (JSON), result, reason,
+   * message, client_ip, delegation_chain (space-separated), duration_us, approval_id. Cells
+   * holding a comma, a double quote, CR or LF are quoted; cells starting with =, +, -, @, tab or
+   * CR get a leading single quote, so spreadsheets show them as text instead of running them.
    *
    * @generated from enum value: EXPORT_FORMAT_CSV = 2;
    */
@@ -272,7 +278,10 @@ export const AuditService: GenService<{
     output: typeof QueryAuditResponseSchema;
   },
   /**
-   * ExportAudit streams every matching entry, oldest first, as JSON lines or RFC 4180 CSV, in chunks.
+   * ExportAudit streams every matching entry written before the call, oldest first, as JSON
+   * lines or RFC 4180 CSV, in chunks of about 64 KiB that end on whole lines. The server reads
+   * the log a page at a time and waits for the client to take each chunk, so its memory stays
+   * flat however many entries match. Same filters and visibility as QueryAudit.
    *
    * @generated from rpc kavach.v1.AuditService.ExportAudit
    */
@@ -282,10 +291,13 @@ export const AuditService: GenService<{
     output: typeof ExportAuditResponseSchema;
   },
   /**
-   * TailAudit streams new entries as they are written. Every event carries its cursor;
-   * resuming with the last cursor received yields every later event exactly once.
-   * A malformed cursor is InvalidArgument, one older than retention OUT_OF_RANGE, and a
-   * reader that falls too far behind is cut off with RESOURCE_EXHAUSTED.
+   * TailAudit streams new entries as they are written, on any replica. Every event carries its
+   * cursor; resuming with the last cursor received (from an entry or a heartbeat) yields every
+   * later matching event exactly once, in order. Without a cursor the stream starts at the
+   * present, and its first message is a heartbeat carrying the cursor of that position.
+   * A malformed cursor is InvalidArgument, one older than retention (or ahead of the log)
+   * OUT_OF_RANGE, and a reader that falls too far behind (KAVACH_AUDIT_TAIL_BUFFER entries,
+   * default 1000) is cut off with RESOURCE_EXHAUSTED and should resume with its last cursor.
    *
    * @generated from rpc kavach.v1.AuditService.TailAudit
    */

@@ -919,7 +919,8 @@ export type EffectivePermission = Message<"kavach.v1.EffectivePermission"> & {
   delegationIds: string[];
 
   /**
-   * agent_chain are the agents it came through, from the root holder to this agent.
+   * agent_chain are the agents it came through, from the root holder to this agent; for an own
+   * permission, just this agent.
    *
    * @generated from field: repeated string agent_chain = 4;
    */
