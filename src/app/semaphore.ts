@@ -9,7 +9,12 @@ export interface Semaphore {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function createSemaphore(permits: number, maxQueue: number, what: string): Semaphore {
+/**
+ * `dutyCycle` (0 < d <= 1) caps the share of time each permit spends working: after a job that
+ * took t ms, its permit rests t * (1/d - 1) ms before the next job may use it. At 1 there is no
+ * rest.
+ */
+export function createSemaphore(permits: number, maxQueue: number, what: string, dutyCycle = 1): Semaphore {
   let free = permits;
   const waiting: (() => void)[] = [];
   const release = () => {
@@ -24,10 +29,13 @@ export function createSemaphore(permits: number, maxQueue: number, what: string)
         if (waiting.length >= maxQueue) throw resourceExhausted(`too many ${what} in progress; retry shortly`, 1);
         await new Promise<void>((resolve) => waiting.push(resolve));
       }
+      const started = performance.now();
       try {
         return await fn();
       } finally {
-        release();
+        const rest = dutyCycle >= 1 ? 0 : (performance.now() - started) * (1 / dutyCycle - 1);
+        if (rest > 0) setTimeout(release, rest).unref();
+        else release();
       }
     },
   };
