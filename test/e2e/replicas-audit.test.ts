@@ -3,30 +3,16 @@
  * decisions at the same time, and one tailer that drops its connection to replica A and resumes
  * on replica B with its last cursor receives every entry of both exactly once, in the log's order.
  */
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
-import { AuditService, type TailAuditResponse } from '../../gen/kavach/v1/audit_service_pb.js';
-import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
+import type { TailAuditResponse } from '../../gen/kavach/v1/audit_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { openMongoStore } from '../../src/store/mongo/open.js';
 import { entriesFrom, reader } from '../api/audit-given.js';
 import { describeMongo } from '../support/mongo-context.js';
 import { freshDatabaseName } from '../support/mongo-server.js';
-import { REPLICA_ADMIN_TOKEN, startReplicas, type Replica } from '../support/replicas.js';
+import { admin, as, replicaClients, startReplicas, type Replica } from '../support/replicas.js';
 
-const admin = { headers: { authorization: `Bearer ${REPLICA_ADMIN_TOKEN}` } };
-const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-
-function clients(replica: Replica) {
-  const transport = createGrpcTransport({ baseUrl: replica.url });
-  return {
-    agents: createClient(AgentService, transport),
-    authz: createClient(AuthorizeService, transport),
-    audit: createClient(AuditService, transport),
-  };
-}
+const clients = replicaClients;
 
 describeMongo('the audit tail across replicas', (mongo) => {
   let replicas: Replica[] = [];

@@ -3,32 +3,17 @@
  * What matters once there are replicas: state created on one is usable on another, revocation
  * and rotation reach every replica within the cache TTL, and limits are counted once for all.
  */
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
-import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
-import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
-import { DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
+import type { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentType, ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { describeMongo } from '../support/mongo-context.js';
 import { freshDatabaseName } from '../support/mongo-server.js';
-import { REPLICA_ADMIN_TOKEN, eventually, startReplicas, type Replica } from '../support/replicas.js';
+import { admin, as, eventually, replicaClients, startReplicas, type Replica, type ReplicaClients } from '../support/replicas.js';
 
 const CACHE_TTL_MS = 300;
-const admin = { headers: { authorization: `Bearer ${REPLICA_ADMIN_TOKEN}` } };
-const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-
-function clients(replica: Replica) {
-  const transport = createGrpcTransport({ baseUrl: replica.url });
-  return {
-    agents: createClient(AgentService, transport),
-    authz: createClient(AuthorizeService, transport),
-    auth: createClient(AuthService, transport),
-    delegations: createClient(DelegationService, transport),
-  };
-}
-type Clients = ReturnType<typeof clients>;
+const clients = replicaClients;
+type Clients = ReplicaClients;
 
 async function codeOf(p: Promise<unknown>): Promise<Code | 'ok'> {
   try {

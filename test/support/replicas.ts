@@ -2,7 +2,14 @@
  * Several real Kavach servers (replicas) sharing one MongoDB database, each with its own store
  * handle, app, cache and port: what a deployment with N stateless replicas looks like.
  */
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import { pino } from 'pino';
+import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
+import { AuditService } from '../../gen/kavach/v1/audit_service_pb.js';
+import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
+import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
+import { DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type KavachServer } from '../../src/server.js';
 
@@ -13,6 +20,24 @@ export interface Replica {
 }
 
 export const REPLICA_ADMIN_TOKEN = 'replica-admin-token-0123456789abcdefghijkl';
+
+/** Call options sending `token` as the bearer credential. */
+export const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+/** Call options for the replicas' shared admin token. */
+export const admin = as(REPLICA_ADMIN_TOKEN);
+
+/** gRPC clients (connect-node, h2c) for every Kavach service on one replica. */
+export function replicaClients(replica: Replica) {
+  const transport = createGrpcTransport({ baseUrl: replica.url });
+  return {
+    agents: createClient(AgentService, transport),
+    authz: createClient(AuthorizeService, transport),
+    auth: createClient(AuthService, transport),
+    delegations: createClient(DelegationService, transport),
+    audit: createClient(AuditService, transport),
+  };
+}
+export type ReplicaClients = ReturnType<typeof replicaClients>;
 
 /** Starts `count` replicas on `uri`/`database`; `env` adds KAVACH_* settings. */
 export async function startReplicas(
