@@ -14,6 +14,7 @@ import {
   agentStatusToProto,
   agentTypeFromProto,
   agentTypeToProto,
+  filterEnum,
   permissionToProto,
   permissionsFromProto,
   toDate,
@@ -48,7 +49,7 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
         name: req.name,
         type: agentTypeFromProto(req.type),
         permissions: permissionsFromProto(req.permissions, 'permissions'),
-        expiresAt: toDate(req.expiresAt),
+        expiresAt: toDate(req.expiresAt, 'expires_at'),
         metadata: req.metadata,
       });
       return { agent: agentToProto(agent), token };
@@ -59,8 +60,8 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
     async listAgents(req, ctx) {
       const page = await app.agents.list(principal(ctx), {
         ownerId: req.ownerId,
-        status: agentStatusFromProto(req.status),
-        type: agentTypeFromProto(req.type),
+        status: filterEnum(req.status, agentStatusFromProto, 'status'),
+        type: filterEnum(req.type, agentTypeFromProto, 'type'),
         pageSize: req.pageSize,
         pageToken: req.pageToken,
       });
@@ -74,7 +75,7 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
         agentId: req.agentId,
         name: req.name,
         permissions: req.permissions === undefined ? undefined : permissionsFromProto(req.permissions.permissions, 'permissions.permissions'),
-        expiresAt: toDate(req.expiresAt),
+        expiresAt: toDate(req.expiresAt, 'expires_at'),
         clearExpiresAt: req.clearExpiresAt,
         metadata: req.metadata?.entries,
       });

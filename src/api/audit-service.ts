@@ -19,7 +19,7 @@ import type { TailEvent } from '../app/audit-read.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { AuditRecord } from '../store/store.js';
 import { principalKey } from './context.js';
-import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, reasonToProto, toDate, toTimestamp } from './mapping.js';
+import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 
 export function auditEntryToProto(e: AuditRecord): AuditEntry {
   return create(AuditEntrySchema, {
@@ -49,9 +49,9 @@ export function auditFilterFromProto(f: PbAuditFilter | undefined): AuditFilterI
     ownerId: f.ownerId,
     actions: f.actions,
     resourcePrefix: f.resourcePrefix,
-    result: auditResultFromProto(f.result),
-    since: toDate(f.since),
-    until: toDate(f.until),
+    result: filterEnum(f.result, auditResultFromProto, 'filter.result'),
+    since: toDate(f.since, 'filter.since'),
+    until: toDate(f.until, 'filter.until'),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   approvalStatusToProto,
   argumentsFromProto,
   argumentsToProto,
+  filterEnum,
   reasonToProto,
   toTimestamp,
 } from './mapping.js';
@@ -75,7 +76,7 @@ export function authorizeServiceImpl(app: App): ServiceImpl<typeof AuthorizeServ
     async listApprovals(req, ctx) {
       const page = await app.approvals.list(principal(ctx), {
         agentId: req.agentId,
-        status: approvalStatusFromProto(req.status),
+        status: filterEnum(req.status, approvalStatusFromProto, 'status'),
         pageSize: req.pageSize,
         pageToken: req.pageToken,
       });

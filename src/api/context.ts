@@ -7,7 +7,7 @@ import type { CallMeta, Principal } from '../app/principal.js';
 
 /** Connection facts: peer IP, forwarded-for, request id. Set by the server for every request. */
 export const callMetaKey = createContextKey<CallMeta>(
-  { peerIp: '', forwardedFor: undefined, requestId: '' },
+  { peerIp: '', forwardedFor: [], requestId: '' },
   { description: 'kavach call meta' },
 );
 

@@ -73,7 +73,7 @@ export function delegationServiceImpl(app: App): ServiceImpl<typeof DelegationSe
         fromAgentId: req.fromAgentId,
         toAgentId: req.toAgentId,
         permissions: permissionsFromProto(req.permissions, 'permissions'),
-        expiresAt: toDate(req.expiresAt),
+        expiresAt: toDate(req.expiresAt, 'expires_at'),
         maxDepth: req.maxDepth,
       });
       return { delegation: delegationToProto(delegation) };

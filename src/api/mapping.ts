@@ -38,7 +38,16 @@ import {
 } from '../../gen/kavach/v1/types_pb.js';
 import type { Actor } from '../domain/types.js';
 
-export const toDate = (ts: Timestamp | undefined): Date | undefined => (ts === undefined ? undefined : timestampDate(ts));
+/**
+ * A Timestamp as a Date. One outside what a Date can hold (e.g. seconds 1e15) is
+ * invalid_argument naming `field`, never an Invalid Date that compares false with everything.
+ */
+export function toDate(ts: Timestamp | undefined, field: string): Date | undefined {
+  if (ts === undefined) return undefined;
+  const date = timestampDate(ts);
+  if (Number.isNaN(date.getTime())) throw invalidArgument(field, 'is not a representable time');
+  return date;
+}
 export const toTimestamp = (d: Date | undefined): Timestamp | undefined => (d === undefined ? undefined : timestampFromDate(d));
 
 const WEEKDAYS: Record<Exclude<PbWeekday, PbWeekday.UNSPECIFIED>, Weekday> = {
@@ -195,6 +204,17 @@ const ACTOR_KINDS: Record<ActorKind, PbActorKind> = {
 };
 export const actorToProto = (a: Actor): PbActor => create(ActorSchema, { kind: ACTOR_KINDS[a.kind], id: a.id });
 
+/**
+ * A filter's enum value: `_UNSPECIFIED` (0) matches everything; a value this server does not
+ * know is invalid_argument naming `field`, rather than silently dropping the filter.
+ */
+export function filterEnum<T>(value: number, convert: (v: never) => T | undefined, field: string): T | undefined {
+  if (value === 0) return undefined;
+  const converted = convert(value as never);
+  if (converted === undefined) throw invalidArgument(field, `has an unknown value ${value}`);
+  return converted;
+}
+
 /** Largest accepted `arguments` Struct, as JSON. */
 export const MAX_ARGUMENTS_BYTES = 64 * 1024;
 
@@ -204,7 +224,26 @@ export function argumentsFromProto(args: JsonObject | undefined, field: string):
   if (Buffer.byteLength(JSON.stringify(args), 'utf8') > MAX_ARGUMENTS_BYTES) {
     throw invalidArgument(field, `must be at most ${MAX_ARGUMENTS_BYTES} bytes as JSON`);
   }
+  rejectPrototypeKeys(args, field);
   return args as Arguments;
+}
+
+/**
+ * A `__proto__` key either becomes an object's prototype while decoding (and so is invisible
+ * to argument rules, approvals and the audit, though the tool behind the gateway may see it)
+ * or stays a confusing own key. Either way it is refused.
+ */
+function rejectPrototypeKeys(value: unknown, path: string): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => rejectPrototypeKeys(v, `${path}[${i}]`));
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, '__proto__')) {
+    throw invalidArgument(`${path}.__proto__`, 'is not an allowed argument name');
+  }
+  for (const [key, v] of Object.entries(value)) rejectPrototypeKeys(v, `${path}.${key}`);
 }
 
 export const argumentsToProto = (args: Arguments): JsonObject => args as JsonObject;

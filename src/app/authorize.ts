@@ -201,12 +201,14 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         action: input.action,
         resource: input.resource,
         arguments: input.arguments,
-        agentId: input.agentId === '' && principal.kind === 'agent' ? principal.agentId : input.agentId,
-        // Only a visible agent's owner is recorded: an invisible one must not leak.
-        ownerId: visible ? agent.record.ownerId : '',
+        // An agent the caller may not see is not named as the entry's agent or owner: that would
+        // file the caller's request (and its arguments) in another owner's log. The caller keeps
+        // it in its own view, with the id it asked for in the message.
+        agentId: visible ? agent.record.id : principal.kind === 'agent' ? principal.agentId : '',
+        ownerId: visible ? agent.record.ownerId : principal.kind === 'user' ? principal.userId : '',
         result: resultOf(result.reason),
         reason: result.reason,
-        message: result.message,
+        message: visible ? result.message : `${result.message} (agent_id ${JSON.stringify(input.agentId)})`,
         clientIp: ip ?? '',
         approvalId: result.approvalId,
         ...(chain === undefined ? {} : { delegationChain: chain }),

@@ -21,7 +21,13 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
       if (ip === undefined) throw invalidArgument(field, 'must be an IPv4 or IPv6 address');
       return ip;
     }
-    if (meta.forwardedFor !== undefined) return normalizeIp(meta.forwardedFor) ?? peer;
+    // Proxies append the address they received from, so hops a client wrote itself sit on the
+    // left: walk from the right past our own trusted proxies, and take the first other hop.
+    for (let i = meta.forwardedFor.length - 1; i >= 0; i--) {
+      const hop = normalizeIp(meta.forwardedFor[i] ?? '');
+      if (hop === undefined) return peer;
+      if (trusted === undefined || !trusted.allows(hop)) return hop;
+    }
     return peer;
   };
 }

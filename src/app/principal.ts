@@ -12,7 +12,7 @@ export type Principal =
 export interface CallMeta {
   /** The TCP peer address, normalised (IPv4-mapped IPv6 becomes IPv4). Empty when unknown. */
   readonly peerIp: string;
-  /** The first `X-Forwarded-For` hop, if the request carried one. Trusted only from proxies. */
-  readonly forwardedFor: string | undefined;
+  /** The `X-Forwarded-For` hops, client end first; empty when absent. Believed only from trusted proxies. */
+  readonly forwardedFor: readonly string[];
   readonly requestId: string;
 }

@@ -8,9 +8,8 @@ import { sha256Hex } from './secrets.js';
 function canonical(value: ArgValue): ArgValue {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(canonical);
-  const sorted: { [key: string]: ArgValue } = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = canonical(value[key] as ArgValue);
-  return sorted;
+  // fromEntries defines properties, so a key named __proto__ stays data and counts in the hash.
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key] as ArgValue)]));
 }
 
 export function requestHash(agentId: string, action: string, resource: string, args: Arguments): string {

@@ -8,6 +8,7 @@ import { createClient, createRouterTransport, type Client, type ConnectRouter, t
 import pino from 'pino';
 import { createHealth } from '../../src/api/health.js';
 import { callMetaKey } from '../../src/api/context.js';
+import { forwardedHops } from '../../src/server/call-meta.js';
 import { routes } from '../../src/api/routes.js';
 import { createApp, type App } from '../../src/app/app.js';
 import { createPasswordHasher } from '../../src/app/passwords.js';
@@ -49,7 +50,7 @@ const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
 const peerFromHeader: Interceptor = (next) => (req) => {
   req.contextValues.set(callMetaKey, {
     peerIp: req.header.get('x-test-peer-ip') ?? '127.0.0.1',
-    forwardedFor: req.header.get('x-forwarded-for') ?? undefined,
+    forwardedFor: forwardedHops(req.header.get('x-forwarded-for') ?? undefined),
     requestId: 'test',
   });
   return next(req);

@@ -28,7 +28,7 @@ export const IDLE_SECONDS = 600;
 export const COMMON = new Set(['password123', 'iloveyou1', 'qwertyuiop']);
 export const anonymous: Principal = { kind: 'anonymous', tenantId: 'default' };
 
-export const from = (peerIp: string): CallMeta => ({ peerIp, forwardedFor: undefined, requestId: 'test' });
+export const from = (peerIp: string): CallMeta => ({ peerIp, forwardedFor: [], requestId: 'test' });
 
 /** Counts hasher calls, so tests can see that an unknown email costs a (dummy) verification. */
 export function countingHasher(params: PasswordParams = CHEAP) {

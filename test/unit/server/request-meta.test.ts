@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstForwardedFor, peerIpOf } from '../../../src/server/call-meta.js';
+import { forwardedHops, peerIpOf } from '../../../src/server/call-meta.js';
 import { requestIdFrom } from '../../../src/server/request-id.js';
 
 describe('requestIdFrom', () => {
@@ -25,17 +25,18 @@ describe('requestIdFrom', () => {
   });
 });
 
-describe('firstForwardedFor', () => {
-  it.each<[string | string[] | undefined, string | undefined]>([
-    [undefined, undefined],
-    ['', undefined],
-    [' , 10.0.0.1', undefined],
-    ['203.0.113.9', '203.0.113.9'],
-    [' 203.0.113.9 , 10.0.0.1', '203.0.113.9'],
-    [['2001:db8::1, 10.0.0.1'], '2001:db8::1'],
-    ['x'.repeat(65), undefined],
+describe('forwardedHops', () => {
+  it.each<[string | string[] | undefined, string[]]>([
+    [undefined, []],
+    ['', []],
+    [' , 10.0.0.1', ['', '10.0.0.1']],
+    ['203.0.113.9', ['203.0.113.9']],
+    [' 203.0.113.9 , 10.0.0.1', ['203.0.113.9', '10.0.0.1']],
+    [['2001:db8::1, 10.0.0.1', '10.0.0.2'], ['2001:db8::1', '10.0.0.1', '10.0.0.2']],
+    [`${'x'.repeat(65)}, 10.0.0.1`, ['', '10.0.0.1']],
+    [Array.from({ length: 20 }, (_, i) => `10.0.0.${i}`).join(','), Array.from({ length: 16 }, (_, i) => `10.0.0.${i + 4}`)],
   ])('%j -> %j', (header, expected) => {
-    expect(firstForwardedFor(header)).toBe(expected);
+    expect(forwardedHops(header)).toEqual(expected);
   });
 });
 
