@@ -16,9 +16,9 @@ import type { App } from '../app/app.js';
 import type { AuditExportFormat } from '../app/audit-export.js';
 import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit-filter.js';
 import type { TailEvent } from '../app/audit-read.js';
-import { invalidArgument } from '../domain/errors.js';
+import { invalidArgument, unauthenticated } from '../domain/errors.js';
 import type { AuditRecord } from '../store/store.js';
-import { principalKey } from './context.js';
+import { callMetaKey, principalKey } from './context.js';
 import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 
 export function auditEntryToProto(e: AuditRecord): AuditEntry {
@@ -96,7 +96,19 @@ export function auditServiceImpl(app: App): ServiceImpl<typeof AuditService> {
       }
     },
     async *tailAudit(req, ctx) {
-      const events = app.audit.tail(principal(ctx), { filter: auditFilterFromProto(req.filter), cursor: req.cursor }, ctx.signal);
+      const caller = principal(ctx);
+      // Authenticates the call's credential again, the way the interceptor did when it started.
+      const recheck = async (): Promise<void> => {
+        const now = await app.authenticator.authenticate(
+          ctx.requestHeader.get('authorization') ?? undefined,
+          ctx.requestHeader.get('kavach-tenant') ?? undefined,
+          ctx.values.get(callMetaKey),
+        );
+        if (now.kind === 'anonymous' || now.tenantId !== caller.tenantId) {
+          throw unauthenticated('the credential behind this stream is no longer valid');
+        }
+      };
+      const events = app.audit.tail(caller, { filter: auditFilterFromProto(req.filter), cursor: req.cursor, recheck }, ctx.signal);
       for await (const event of events) yield tailEventToProto(event);
     },
   };

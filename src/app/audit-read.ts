@@ -22,6 +22,12 @@ export interface TailAuditInput {
   readonly filter: AuditFilterInput;
   /** Empty starts at the present. */
   readonly cursor: string;
+  /**
+   * Re-checks the stream's credential; throws (unauthenticated) once it was signed out, revoked,
+   * rotated or expired. Called about every `heartbeatMs` while the stream is open, since a
+   * stream outlives the one authentication its call started with.
+   */
+  readonly recheck?: () => Promise<void>;
 }
 
 /** One TailAudit message: a new entry or, when the stream is idle, a heartbeat. Both carry the resume cursor. */
@@ -101,11 +107,16 @@ export function createAuditReadUseCases(ctx: AppContext, hub: TailHub, tail: Tai
       // the feed on abort releases the subscription all the same.
       const leave = () => subscription.close();
       signal.addEventListener('abort', leave, { once: true });
+      let checkedAt = Date.now();
       try {
         if (afterSeq === undefined) yield { kind: 'heartbeat', cursor: encodeTailCursor(subscription.position) };
         while (!signal.aborted) {
           const stored = await subscription.next(tail.heartbeatMs, signal);
           if (signal.aborted) return;
+          if (input.recheck !== undefined && Date.now() - checkedAt >= tail.heartbeatMs) {
+            await input.recheck();
+            checkedAt = Date.now();
+          }
           if (stored === undefined) {
             yield { kind: 'heartbeat', cursor: encodeTailCursor(subscription.position) };
             continue;

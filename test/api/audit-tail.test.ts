@@ -10,6 +10,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { describe, expect, it, vi } from 'vitest';
 import { AuditService, type TailAuditResponse } from '../../gen/kavach/v1/audit_service_pb.js';
+import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import type { InProcess } from '../support/app.js';
 import { anAuditRecord } from '../support/builders.js';
 import { aDecidingAgent, entriesFrom, idsOf, queryAll, reader, type FilterInit } from './audit-given.js';
@@ -278,5 +279,24 @@ describe('TailAudit visibility', () => {
   it('refuses a bad filter as InvalidArgument', async () => {
     const stream = reader(env().client(AuditService, env().adminToken).tailAudit({ filter: { resourcePrefix: 'x'.repeat(600) } }));
     expect(ConnectError.from(await stream.error()).code).toBe(Code.InvalidArgument);
+  });
+});
+
+describe('TailAudit and a credential that ends while the stream is open', () => {
+  const env = useInProcess(FAST);
+
+  it('ends the open tail of a user with Unauthenticated once the user signs out', async () => {
+    const user = await signUp(env());
+    const { stream } = await openTail(env(), user.sessionToken);
+    await env().client(AuthService, user.sessionToken).signOut({ all: true });
+    const error = await stream.error();
+    expect(ConnectError.from(error).code).toBe(Code.Unauthenticated);
+    await waitForSubscribers(env(), 0);
+  });
+
+  it('keeps the tail of the admin open across heartbeats', async () => {
+    const { stream } = await openTail(env(), env().adminToken);
+    for (let i = 0; i < 3; i++) expect((await stream.next()).event.case).toBe('heartbeat');
+    await stream.return();
   });
 });
