@@ -39,6 +39,12 @@ import { at, expectKavachError, HOUR, MINUTE } from './contract-support.js';
 
 const OWNER: Actor = { kind: 'user', id: 'usr_owner' };
 
+/** Without a server to stop and restart, skip loudly with the reason; under CI=true, fail. */
+function noPrivateServer(ctx: { skip(note?: string): never }, why: string): never {
+  if (process.env.CI === 'true') throw new Error(`a private MongoDB-compatible server is required under CI=true: ${why}`);
+  return ctx.skip(`no private server: ${why}`);
+}
+
 describeMongo('mongo store', (mongo) => {
   let client: MongoClient;
   const databases: string[] = [];
@@ -397,17 +403,16 @@ describeMongo('mongo store outages', () => {
 
   it('rejects opening as unavailable, in bounded time, when nothing listens', async () => {
     const port = await freePort();
-    const started = Date.now();
+    // Bounded: the test's own timeout fails it if the start-up retries never give up.
     await expectKavachError(
       openMongoStore({ uri: `mongodb://127.0.0.1:${port}/`, database: 'kavach', serverSelectionTimeoutMS: 200 }),
       'unavailable',
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('opens once the database comes up during the start-up retries', async (ctx) => {
     // A private server is needed to stop and start it; without one (no binary) there is nothing to test.
-    if (server === undefined) return ctx.skip(`no private server: ${why}`);
+    if (server === undefined) return noPrivateServer(ctx, why);
     await server.kill?.();
     const opening = openMongoStore({ uri: server.uri, database: freshDatabaseName('kboot'), serverSelectionTimeoutMS: 500 });
     await sleep(700);
@@ -419,7 +424,7 @@ describeMongo('mongo store outages', () => {
 
   it('fails calls as unavailable while the database is down, and recovers by itself', async (ctx) => {
     // A private server is needed to kill and restart it; without one there is nothing to test.
-    if (server === undefined) return ctx.skip(`no private server: ${why}`);
+    if (server === undefined) return noPrivateServer(ctx, why);
     const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kdown'), serverSelectionTimeoutMS: 1000 });
     try {
       const user = aUser();
@@ -448,7 +453,7 @@ describeMongo('mongo store outages', () => {
 
   it('reconnects a client whose topology was closed under it', async (ctx) => {
     // A private server keeps this test's client and database apart from the shared server's.
-    if (server === undefined) return ctx.skip(`no private server: ${why}`);
+    if (server === undefined) return noPrivateServer(ctx, why);
     const client = await new MongoClient(server.uri, { ...TEST_CLIENT_OPTIONS }).connect();
     const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kreconn'), client });
     try {
