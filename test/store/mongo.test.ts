@@ -39,12 +39,6 @@ import { at, expectKavachError, HOUR, MINUTE } from './contract-support.js';
 
 const OWNER: Actor = { kind: 'user', id: 'usr_owner' };
 
-/** Without a server to stop and restart, skip loudly with the reason; under CI=true, fail. */
-function noPrivateServer(ctx: { skip(note?: string): never }, why: string): never {
-  if (process.env.CI === 'true') throw new Error(`a private MongoDB-compatible server is required under CI=true: ${why}`);
-  return ctx.skip(`no private server: ${why}`);
-}
-
 describeMongo('mongo store', (mongo) => {
   let client: MongoClient;
   const databases: string[] = [];
@@ -387,20 +381,15 @@ describeMongo('mongo store recovery from a replica that died half-way', (mongo) 
   });
 });
 
+// The outage tests stop and restart a server of their own. Without one they are skipped, with
+// the reason in the suite's title; under CI=true the missing server fails them instead.
+const privateServer = await startMongoTestServer({ private: true });
+const privateSkip = isSkip(privateServer) ? privateServer.skipReason : undefined;
+afterAll(async () => {
+  if (!isSkip(privateServer)) await privateServer.stop();
+});
+
 describeMongo('mongo store outages', () => {
-  let server: MongoTestServer | undefined;
-  let why = '';
-
-  beforeAll(async () => {
-    const started = await startMongoTestServer({ private: true });
-    if (isSkip(started)) why = started.skipReason;
-    else server = started;
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
-
   it('rejects opening as unavailable, in bounded time, when nothing listens', async () => {
     const port = await freePort();
     // Bounded: the test's own timeout fails it if the start-up retries never give up.
@@ -410,70 +399,74 @@ describeMongo('mongo store outages', () => {
     );
   });
 
-  it('opens once the database comes up during the start-up retries', async (ctx) => {
-    // A private server is needed to stop and start it; without one (no binary) there is nothing to test.
-    if (server === undefined) return noPrivateServer(ctx, why);
-    await server.kill?.();
-    const opening = openMongoStore({ uri: server.uri, database: freshDatabaseName('kboot'), serverSelectionTimeoutMS: 500 });
-    await sleep(700);
-    await server.restart?.();
-    const store = await opening;
-    await store.ping();
-    await store.close();
-  });
+  const title = `with a server it stops and restarts${privateSkip === undefined ? '' : ` [skipped: ${privateSkip}]`}`;
+  describe.skipIf(privateSkip !== undefined && process.env.CI !== 'true')(title, () => {
+    let server: MongoTestServer;
+    beforeAll(() => {
+      if (isSkip(privateServer)) throw new Error(`a private MongoDB-compatible server is required under CI=true: ${privateServer.skipReason}`);
+      server = privateServer;
+    });
 
-  it('fails calls as unavailable while the database is down, and recovers by itself', async (ctx) => {
-    // A private server is needed to kill and restart it; without one there is nothing to test.
-    if (server === undefined) return noPrivateServer(ctx, why);
-    const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kdown'), serverSelectionTimeoutMS: 1000 });
-    try {
-      const user = aUser();
-      await store.users.create(user);
+    it('opens once the database comes up during the start-up retries', async () => {
       await server.kill?.();
-      await expectKavachError(store.ping(), 'unavailable', undefined, 'ping while down');
-      await expectKavachError(store.users.get(user.tenantId, user.id), 'unavailable', undefined, 'get while down');
-      await expectKavachError(store.rateLimits.tryAcquire(randomId('rl'), 1, at(0), 1000), 'unavailable', undefined, 'tryAcquire while down');
+      const opening = openMongoStore({ uri: server.uri, database: freshDatabaseName('kboot'), serverSelectionTimeoutMS: 500 });
+      await sleep(700);
       await server.restart?.();
-      let back = false;
-      for (let i = 0; i < 50 && !back; i++) {
-        back = await store.ping().then(
-          () => true,
-          async () => {
-            await sleep(200);
-            return false;
-          },
-        );
-      }
-      expect(back).toBe(true);
-      expect(await store.users.get(user.tenantId, user.id)).toEqual(user);
-    } finally {
+      const store = await opening;
+      await store.ping();
       await store.close();
-    }
-  });
+    });
 
-  it('reconnects a client whose topology was closed under it', async (ctx) => {
-    // A private server keeps this test's client and database apart from the shared server's.
-    if (server === undefined) return noPrivateServer(ctx, why);
-    const client = await new MongoClient(server.uri, { ...TEST_CLIENT_OPTIONS }).connect();
-    const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kreconn'), client });
-    try {
-      await client.close();
-      let back = false;
-      for (let i = 0; i < 20 && !back; i++) {
-        back = await store.ping().then(
-          () => true,
-          async (err: unknown) => {
-            expect(err).toMatchObject({ kind: 'unavailable' });
-            await sleep(100);
-            return false;
-          },
-        );
+    it('fails calls as unavailable while the database is down, and recovers by itself', async () => {
+      const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kdown'), serverSelectionTimeoutMS: 1000 });
+      try {
+        const user = aUser();
+        await store.users.create(user);
+        await server.kill?.();
+        await expectKavachError(store.ping(), 'unavailable', undefined, 'ping while down');
+        await expectKavachError(store.users.get(user.tenantId, user.id), 'unavailable', undefined, 'get while down');
+        await expectKavachError(store.rateLimits.tryAcquire(randomId('rl'), 1, at(0), 1000), 'unavailable', undefined, 'tryAcquire while down');
+        await server.restart?.();
+        let back = false;
+        for (let i = 0; i < 50 && !back; i++) {
+          back = await store.ping().then(
+            () => true,
+            async () => {
+              await sleep(200);
+              return false;
+            },
+          );
+        }
+        expect(back).toBe(true);
+        expect(await store.users.get(user.tenantId, user.id)).toEqual(user);
+      } finally {
+        await store.close();
       }
-      expect(back).toBe(true);
-      await store.users.create(aUser());
-    } finally {
-      await store.close();
-      await client.close();
-    }
+    });
+
+    it('reconnects a client whose topology was closed under it', async () => {
+      // A private server keeps this test's client and database apart from the shared server's.
+      const client = await new MongoClient(server.uri, { ...TEST_CLIENT_OPTIONS }).connect();
+      const store = await openMongoStore({ uri: server.uri, database: freshDatabaseName('kreconn'), client });
+      try {
+        await client.close();
+        let back = false;
+        for (let i = 0; i < 20 && !back; i++) {
+          back = await store.ping().then(
+            () => true,
+            async (err: unknown) => {
+              expect(err).toMatchObject({ kind: 'unavailable' });
+              await sleep(100);
+              return false;
+            },
+          );
+        }
+        expect(back).toBe(true);
+        await store.users.create(aUser());
+      } finally {
+        await store.close();
+        await client.close();
+      }
+    });
   });
 });
