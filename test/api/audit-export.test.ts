@@ -12,8 +12,8 @@ import type { AuditRecord } from '../../src/store/store.js';
 import type { InProcess } from '../support/app.js';
 import { anAuditRecord } from '../support/builders.js';
 import { parseCsv } from '../support/csv.js';
-import { aDecidingAgent, idsOf, queryAll, reader, type FilterInit } from './audit-given.js';
-import { codeOf, signUp, useInProcess } from './given.js';
+import { aDecidingAgent, idsOf, queryAll, reader, twoOwnersWithDecisions, type FilterInit } from './audit-given.js';
+import { codeOf, useInProcess } from './given.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -161,12 +161,7 @@ describe('ExportAudit visibility', () => {
   const env = useInProcess();
 
   it("exports a user's entries only, and nothing for another owner's filter", async () => {
-    const alice = await signUp(env());
-    const bob = await signUp(env());
-    const mine = await aDecidingAgent(env(), alice.sessionToken);
-    const theirs = await aDecidingAgent(env(), bob.sessionToken);
-    await mine.decide();
-    await theirs.decide();
+    const { alice, bob, theirs } = await twoOwnersWithDecisions(env());
     const lines = jsonLines(await exportChunks(env(), alice.sessionToken, ExportFormat.JSONL));
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.every((e) => e.ownerId === alice.userId)).toBe(true);

@@ -10,7 +10,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import type { AuditEntry, AuditFilterSchema } from '../../gen/kavach/v1/types_pb.js';
 import type { InProcess } from '../support/app.js';
 import { aPermission, aSuffix } from '../support/requests.js';
-import { createAgent } from './given.js';
+import { createAgent, signUp } from './given.js';
 
 export type FilterInit = MessageInitShape<typeof AuditFilterSchema>;
 
@@ -139,4 +139,15 @@ export async function entriesFrom(
     if (msg.event.case === 'entry') entries.push({ cursor: msg.cursor, entry: msg.event.value });
   }
   return { entries, last };
+}
+
+/** Two users, each owning an agent that has made one decision. */
+export async function twoOwnersWithDecisions(env: InProcess) {
+  const alice = await signUp(env);
+  const bob = await signUp(env);
+  const mine = await aDecidingAgent(env, alice.sessionToken);
+  const theirs = await aDecidingAgent(env, bob.sessionToken);
+  await mine.decide();
+  await theirs.decide();
+  return { alice, bob, mine, theirs };
 }

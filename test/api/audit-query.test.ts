@@ -7,7 +7,7 @@ import { Code } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { AuditService } from '../../gen/kavach/v1/audit_service_pb.js';
 import { ActorKind, AuditResult, ReasonCode, type AuditEntry } from '../../gen/kavach/v1/types_pb.js';
-import { aDecidingAgent, idsOf, queryAll } from './audit-given.js';
+import { aDecidingAgent, idsOf, queryAll, twoOwnersWithDecisions } from './audit-given.js';
 import { MINUTE_MS, codeOf, signUp, useInProcess } from './given.js';
 
 /** Newest first by (time, id), as QueryAudit promises. */
@@ -138,12 +138,7 @@ describe('QueryAudit visibility', () => {
   const env = useInProcess();
 
   it('shows a user only entries about their own agents and themselves', async () => {
-    const alice = await signUp(env());
-    const bob = await signUp(env());
-    const mine = await aDecidingAgent(env(), alice.sessionToken);
-    const theirs = await aDecidingAgent(env(), bob.sessionToken);
-    await mine.decide();
-    await theirs.decide();
+    const { alice, mine, theirs } = await twoOwnersWithDecisions(env());
     const { entries } = await queryAll(env().client(AuditService, alice.sessionToken));
     expect(entries.length).toBeGreaterThanOrEqual(3);
     expect(entries.every((e) => e.ownerId === alice.userId)).toBe(true);

@@ -534,17 +534,19 @@ describe('AuthorizeBatch', () => {
     expect(await codeOf(asAdmin(env()).authorizeBatch({ checks: [] }))).toBe(Code.InvalidArgument);
   });
 
+  /** A batch whose second check carries a malformed client_ip (the admin's client_ip is believed). */
+  const batchWithBadClientIp = (e: InProcess, agentId: string, resource: string) =>
+    asAdmin(e).authorizeBatch({
+      checks: [
+        { agentId, action: 'read', resource },
+        { agentId, action: 'read', resource, clientIp: 'not-an-ip' },
+      ],
+    });
+
   it('names the check whose client_ip is malformed', async () => {
     const resource = aResource();
     const { agent } = await agentReading(env(), resource);
-    const err = await rejectionOf(
-      asAdmin(env()).authorizeBatch({
-        checks: [
-          { agentId: agent.id, action: 'read', resource },
-          { agentId: agent.id, action: 'read', resource, clientIp: 'not-an-ip' },
-        ],
-      }),
-    );
+    const err = await rejectionOf(batchWithBadClientIp(env(), agent.id, resource));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toContain('checks[1].client_ip');
   });
@@ -552,14 +554,7 @@ describe('AuthorizeBatch', () => {
   it('consumes nothing when a later check of the batch has a malformed client_ip', async () => {
     const resource = aResource();
     const { agent } = await agentReading(env(), resource, { maxCallsPerHour: 1 });
-    const err = await rejectionOf(
-      asAdmin(env()).authorizeBatch({
-        checks: [
-          { agentId: agent.id, action: 'read', resource },
-          { agentId: agent.id, action: 'read', resource, clientIp: 'not-an-ip' },
-        ],
-      }),
-    );
+    const err = await rejectionOf(batchWithBadClientIp(env(), agent.id, resource));
     expect(err.code).toBe(Code.InvalidArgument);
     const next = await asAdmin(env()).authorize({ agentId: agent.id, action: 'read', resource });
     expect(next).toMatchObject({ allowed: true, reason: ReasonCode.ALLOWED });

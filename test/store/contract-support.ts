@@ -4,7 +4,8 @@
  */
 import { expect } from 'vitest';
 import { KavachError, type ErrorKind } from '../../src/domain/errors.js';
-import type { Page, PageResult, Store } from '../../src/store/store.js';
+import type { AuditFilter, AuditRecord, Page, PageResult, Store } from '../../src/store/store.js';
+import { anAuditRecord, randomId } from '../support/builders.js';
 
 /** Hands the current test's fresh store to an aggregate's cases. */
 export type StoreUnderTest = () => Store;
@@ -81,4 +82,42 @@ export function newestFirst<T extends { readonly id: string }>(items: readonly T
 
 export function ids(items: readonly { readonly id: string }[]): string[] {
   return items.map((item) => item.id);
+}
+
+/**
+ * Audit entries for testing every filter at once: `hits` match `filter` (agent, owner, actions,
+ * resource prefix, result, time range); each of `misses` fails exactly one of those, in that
+ * order (agent, owner, action, resource, result, before since, at until).
+ */
+export function auditFilterFixture(hitCount: number): {
+  tenantId: string;
+  agentId: string;
+  hits: AuditRecord[];
+  misses: AuditRecord[];
+  filter: AuditFilter;
+} {
+  const tenantId = randomId('ten');
+  const agentId = randomId('agt');
+  const ownerId = randomId('usr');
+  const base = { tenantId, agentId, ownerId, action: 'write', resource: 'mcp:github:repos:x', result: 'denied' as const };
+  const hits = Array.from({ length: hitCount }, (_, i) => anAuditRecord({ ...base, time: at(1000 + i) }));
+  const misses = [
+    anAuditRecord({ ...base, agentId: randomId('agt'), time: at(1500) }),
+    anAuditRecord({ ...base, ownerId: randomId('usr'), time: at(1500) }),
+    anAuditRecord({ ...base, action: 'read', time: at(1500) }),
+    anAuditRecord({ ...base, resource: 'mcp:gitlab:x', time: at(1500) }),
+    anAuditRecord({ ...base, result: 'allowed', time: at(1500) }),
+    anAuditRecord({ ...base, time: at(999) }),
+    anAuditRecord({ ...base, time: at(2000) }),
+  ];
+  const filter: AuditFilter = {
+    agentId,
+    ownerId,
+    actions: ['write', 'delete'],
+    resourcePrefix: 'mcp:github:',
+    result: 'denied',
+    since: at(1000),
+    until: at(2000),
+  };
+  return { tenantId, agentId, hits, misses, filter };
 }

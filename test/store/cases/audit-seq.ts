@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import type { AuditFilter, StoredAuditRecord } from '../../../src/store/store.js';
 import { anAuditRecord, randomId } from '../../support/builders.js';
-import { at, expectKavachError, ids, type StoreUnderTest } from '../contract-support.js';
+import { at, auditFilterFixture, expectKavachError, ids, type StoreUnderTest } from '../contract-support.js';
 
 const seqs = (items: readonly { readonly seq: number }[]) => items.map((e) => e.seq);
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -109,30 +109,8 @@ export function auditSeqCases(store: StoreUnderTest): void {
   });
 
   it('scans with every filter: agent, owner, actions, resource prefix, result and time range', async () => {
-    const tenantId = randomId('ten');
-    const agentId = randomId('agt');
-    const ownerId = randomId('usr');
-    const base = { tenantId, agentId, ownerId, action: 'write', resource: 'mcp:github:repos:x', result: 'denied' as const };
-    const hits = Array.from({ length: 5 }, (_, i) => anAuditRecord({ ...base, time: at(1000 + i) }));
-    const misses = [
-      anAuditRecord({ ...base, agentId: randomId('agt'), time: at(1500) }),
-      anAuditRecord({ ...base, ownerId: randomId('usr'), time: at(1500) }),
-      anAuditRecord({ ...base, action: 'read', time: at(1500) }),
-      anAuditRecord({ ...base, resource: 'mcp:gitlab:x', time: at(1500) }),
-      anAuditRecord({ ...base, result: 'allowed', time: at(1500) }),
-      anAuditRecord({ ...base, time: at(999) }),
-      anAuditRecord({ ...base, time: at(2000) }),
-    ];
+    const { tenantId, agentId, hits, misses, filter } = auditFilterFixture(5);
     await store().audit.append([hits[0], misses[0], hits[1], ...misses.slice(1, 4), hits[2], hits[3], ...misses.slice(4), hits[4]].filter((e) => e !== undefined));
-    const filter: AuditFilter = {
-      agentId,
-      ownerId,
-      actions: ['write', 'delete'],
-      resourcePrefix: 'mcp:github:',
-      result: 'denied',
-      since: at(1000),
-      until: at(2000),
-    };
     expect(ids(await scanAll(tenantId, filter, 2))).toEqual(ids(hits));
     expect(ids(await scanAll(tenantId, { agentId }))).toHaveLength(11);
     expect(ids(await scanAll(tenantId, { actions: ['read'] }))).toEqual([misses[2]?.id]);

@@ -5,6 +5,7 @@ import { anAuditRecord, randomId } from '../../support/builders.js';
 import {
   allPages,
   at,
+  auditFilterFixture,
   expectKavachError,
   ids,
   MALFORMED_CURSORS,
@@ -238,30 +239,8 @@ export function auditCases(store: StoreUnderTest): void {
   });
 
   it('combines every filter and pages the matches with an exact total', async () => {
-    const tenantId = randomId('ten');
-    const agentId = randomId('agt');
-    const ownerId = randomId('usr');
-    const base = { tenantId, agentId, ownerId, action: 'write', resource: 'mcp:github:repos:x', result: 'denied' as const };
-    const hits = Array.from({ length: 7 }, (_, i) => anAuditRecord({ ...base, time: at(1000 + i) }));
-    const misses = [
-      anAuditRecord({ ...base, agentId: randomId('agt'), time: at(1500) }),
-      anAuditRecord({ ...base, ownerId: randomId('usr'), time: at(1500) }),
-      anAuditRecord({ ...base, action: 'read', time: at(1500) }),
-      anAuditRecord({ ...base, resource: 'mcp:gitlab:x', time: at(1500) }),
-      anAuditRecord({ ...base, result: 'allowed', time: at(1500) }),
-      anAuditRecord({ ...base, time: at(999) }),
-      anAuditRecord({ ...base, time: at(2000) }),
-    ];
+    const { tenantId, hits, misses, filter } = auditFilterFixture(7);
     await store().audit.append([...hits, ...misses]);
-    const filter: AuditFilter = {
-      agentId,
-      ownerId,
-      actions: ['write', 'delete'],
-      resourcePrefix: 'mcp:github:',
-      result: 'denied',
-      since: at(1000),
-      until: at(2000),
-    };
     const first = await store().audit.query(tenantId, filter, { limit: 3 });
     expect(first.total).toBe(7);
     expect(ids(await queryAll(tenantId, filter, 3))).toEqual(ids(newestFirst(hits, (e) => e.time)));
