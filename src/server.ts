@@ -87,6 +87,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     routes: (router) => kavachRoutes(withOuterInterceptors(router, outer)),
     interceptors: outer,
     readMaxBytes: config.maxRequestBytes,
+    // Compressing a response costs more server CPU than the decision it carries (gzip was ~20%
+    // of an AuthorizeBatch call), and most answers are small. Requests may still be compressed;
+    // of the responses, only large ones (the ~64 KiB ExportAudit chunks, big pages) are.
+    compressMinBytes: 32 * 1024,
     shutdownSignal: callsShutdown.signal,
     contextValues: (req) =>
       createContextValues().set(callMetaKey, callMetaOf(req, requestIds.get(req) ?? requestIdFrom(undefined))),

@@ -19,7 +19,7 @@ import { createAuthorizeUseCases } from './authorize.js';
 import { createClientIpResolver } from './client-ip.js';
 import { createDelegationUseCases } from './delegations.js';
 import type { AppContext } from './context.js';
-import { randomIds, type IdGenerator } from './ids.js';
+import { createIds, type IdGenerator } from './ids.js';
 import { ADMIN_TOKEN_PREFIX, newToken, sha256Hex } from './secrets.js';
 import { createSessionManager } from './sessions.js';
 
@@ -61,7 +61,7 @@ async function resolveAdminToken(config: Config, store: Store): Promise<{ hash: 
 export async function createApp(deps: AppDeps) {
   const { config, store, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const newId = deps.newId ?? randomIds;
+  const newId = deps.newId ?? createIds(() => now().getTime());
   const writer = createAuditWriter({ store: store.audit, logger });
   const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
   const cache = createAgentCache({

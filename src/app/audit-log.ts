@@ -2,7 +2,7 @@
  * The one way use cases write the audit log: fills ids and times, redacts secret-named
  * arguments, and resolves only when the entry is durable (through the group-commit writer).
  */
-import { redactArguments } from '../domain/redaction.js';
+import { createRedactor } from '../domain/redaction.js';
 import type { AuditRecord } from '../store/store.js';
 import { auditRecord, type AuditFields } from './audit-entry.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -22,9 +22,10 @@ export function createAuditLog(deps: {
   now: () => Date;
   secretNames: readonly string[];
 }): AuditLog {
+  const redact = createRedactor(deps.secretNames);
   function build(fields: AuditFields, time?: Date): AuditRecord {
     const redacted =
-      fields.arguments === undefined ? fields : { ...fields, arguments: redactArguments(fields.arguments, deps.secretNames) };
+      fields.arguments === undefined ? fields : { ...fields, arguments: redact(fields.arguments) };
     return auditRecord(deps.newId('aud'), time ?? deps.now(), redacted);
   }
   return {

@@ -9,7 +9,7 @@ import { validateLiteralAction, validateLiteralResource } from '../domain/patter
 import { planDecision } from '../domain/decision.js';
 import type { CompiledPermission } from '../domain/permission-set.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
-import { redactArguments } from '../domain/redaction.js';
+import { createRedactor } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
 import { effectiveStatus } from './agents.js';
@@ -72,6 +72,7 @@ function resultOf(reason: ReasonCode): AuditResult {
 
 export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpResolver) {
   const { store, cache, audit, now, newId, config } = ctx;
+  const redact = createRedactor(config.secretArgumentNames);
 
   function validate(input: AuthorizeInput, prefix: string): void {
     validateLiteralAction(input.action, `${prefix}action`);
@@ -156,7 +157,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         ownerId: record.ownerId,
         action: input.action,
         resource: input.resource,
-        arguments: redactArguments(input.arguments, config.secretArgumentNames),
+        arguments: redact(input.arguments),
         requestHash: requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
         createdAt: at,

@@ -25,16 +25,17 @@ export const TRUNCATED = '[TRUNCATED]';
  */
 export const MAX_REDACTION_DEPTH = 32;
 
+/** Redacts one argument map (see `createRedactor`). */
+export type Redactor = (args: Arguments) => { [name: string]: ArgValue };
+
 /**
- * A deep copy of `args` where the value of every key, at any depth and inside arrays, whose
- * lower-cased name equals or contains one of `secretNames` (compared lower-cased) is replaced
- * by `[REDACTED]`, and anything nested deeper than 32 levels by `[TRUNCATED]`. The input is
- * never modified. Keys such as `__proto__` are copied as plain data.
+ * A redactor for one list of secret names, compiled once: it returns a deep copy of `args` where
+ * the value of every key, at any depth and inside arrays, whose lower-cased name equals or
+ * contains one of `secretNames` (compared lower-cased) is replaced by `[REDACTED]`, and anything
+ * nested deeper than 32 levels by `[TRUNCATED]`. The input is never modified. Keys such as
+ * `__proto__` are copied as plain data.
  */
-export function redactArguments(
-  args: Arguments,
-  secretNames: readonly string[] = DEFAULT_SECRET_ARGUMENT_NAMES,
-): { [name: string]: ArgValue } {
+export function createRedactor(secretNames: readonly string[] = DEFAULT_SECRET_ARGUMENT_NAMES): Redactor {
   const needles = secretNames.map((n) => n.toLowerCase()).filter((n) => n !== '');
   const isSecret = (key: string): boolean => {
     const lower = key.toLowerCase();
@@ -51,5 +52,13 @@ export function redactArguments(
     if (Array.isArray(value)) return value.map((v) => copyValue(v, depth + 1));
     return copyObject(value, depth);
   };
-  return copyObject(args, 0);
+  return (args) => copyObject(args, 0);
+}
+
+/** `createRedactor(secretNames)` applied once; use a compiled redactor on hot paths. */
+export function redactArguments(
+  args: Arguments,
+  secretNames: readonly string[] = DEFAULT_SECRET_ARGUMENT_NAMES,
+): { [name: string]: ArgValue } {
+  return createRedactor(secretNames)(args);
 }

@@ -4,11 +4,12 @@
  * HTTP (/healthz, /metrics, CORS), and `src/main.ts` as a child process.
  */
 import { spawn } from 'node:child_process';
+import http2 from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckResponse_ServingStatus as Status, Health } from '../../gen/health/v1/health_pb.js';
@@ -146,6 +147,35 @@ describe.each(transports)('%s', (_name, makeTransport) => {
     await health.check({}, { headers: { 'x-request-id': 'has space' }, onHeader: (h) => (echoed = h.get('x-request-id')) });
     expect(echoed).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
     expect(echoed).not.toBe('has space');
+  });
+});
+
+describe('gRPC compression', () => {
+  it('accepts gzip-compressed requests', async () => {
+    const transport = createGrpcTransport({ baseUrl: srv.url, sendCompression: compressionGzip, compressMinBytes: 0 });
+    const res = await createClient(AgentService, transport).listAgents({}, { headers: bearer(srv.adminToken) });
+    expect(res.agents).toBeInstanceOf(Array);
+  });
+
+  it('leaves small responses uncompressed even when the client accepts gzip (CPU over bytes)', async () => {
+    const session = http2.connect(srv.url);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/grpc.health.v1.Health/Check',
+        'content-type': 'application/grpc',
+        'grpc-accept-encoding': 'gzip',
+        te: 'trailers',
+      });
+      stream.end(Buffer.from([0, 0, 0, 0, 0])); // one uncompressed, empty HealthCheckRequest
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      expect(body.length).toBeGreaterThan(5);
+      expect(body[0]).toBe(0); // the message's compressed flag
+    } finally {
+      session.close();
+    }
   });
 });
 

@@ -94,7 +94,7 @@ describe('embedded store on a file', () => {
     expect((await store.audit.query(taken.tenantId, {}, { limit: 10 })).total).toBe(1);
   });
 
-  it('numbers audit entries written before seqs existed in the order they were written', async () => {
+  it('numbers audit entries written before seqs existed in the order they were written, through every later migration', async () => {
     // A file at schema version 1, with entries whose ids do not sort in write order.
     mkdirSync(dirname(path), { recursive: true });
     const old = new Database(path);

@@ -87,22 +87,6 @@ function fromStoredRow(row: StoredRow): StoredAuditRecord {
 }
 
 /**
- * The first string that sorts after every string starting with `prefix` (binary UTF-8 order is
- * code point order), or undefined when there is none. Turns a prefix into an index range.
- */
-export function prefixUpperBound(prefix: string): string | undefined {
-  const points = [...prefix].map((c) => c.codePointAt(0) ?? 0);
-  while (points.length > 0) {
-    const last = (points.pop() ?? 0) + 1;
-    if (last > 0x10ffff) continue;
-    // Surrogates are not characters: the next one after U+D7FF is U+E000.
-    points.push(last >= 0xd800 && last <= 0xdfff ? 0xe000 : last);
-    return String.fromCodePoint(...points);
-  }
-  return undefined;
-}
-
-/**
  * The WHERE clause and its parameters for a filter. Only which filters are set changes the
  * text, so the statement cache holds at most one statement per combination.
  */
@@ -125,15 +109,10 @@ function whereOf(tenantId: string, filter: AuditFilter): { sql: string; params: 
   if (filter.resourcePrefix !== undefined && filter.resourcePrefix !== '') {
     // substr compares literally (LIKE would treat % and _ in the prefix as wildcards). SQLite
     // counts characters (code points), so the length is taken in code points, not UTF-16 units.
-    // The range lets an index on resource narrow the rows; substr decides exactly.
-    where.push('resource >= @prefix AND substr(resource, 1, @prefixLength) = @prefix');
+    // No index serves this filter on purpose (see migration 4): the other filters narrow the rows.
+    where.push('substr(resource, 1, @prefixLength) = @prefix');
     params.prefix = filter.resourcePrefix;
     params.prefixLength = [...filter.resourcePrefix].length;
-    const upper = prefixUpperBound(filter.resourcePrefix);
-    if (upper !== undefined) {
-      where.push('resource < @prefixUpper');
-      params.prefixUpper = upper;
-    }
   }
   if (filter.result !== undefined) {
     where.push('result = @result');

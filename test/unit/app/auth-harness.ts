@@ -11,7 +11,7 @@ import { createAuditWriter } from '../../../src/app/audit-writer.js';
 import { createAuthUseCases } from '../../../src/app/auth.js';
 import { createAuthenticator, type Authenticator } from '../../../src/app/authn.js';
 import type { AppContext } from '../../../src/app/context.js';
-import { randomIds } from '../../../src/app/ids.js';
+import { createIds } from '../../../src/app/ids.js';
 import { createPasswordHasher, type PasswordHasher, type PasswordParams } from '../../../src/app/passwords.js';
 import type { CallMeta, Principal } from '../../../src/app/principal.js';
 import { sha256Hex } from '../../../src/app/secrets.js';
@@ -75,13 +75,14 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
     KAVACH_SESSION_IDLE_SECONDS: String(IDLE_SECONDS),
   });
   const store = openEmbeddedStore({ path: ':memory:', now });
+  const newId = createIds(() => t);
   const writer = createAuditWriter({ store: store.audit, logger });
-  const audit = createAuditLog({ writer, newId: randomIds, now, secretNames: config.secretArgumentNames });
+  const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
   const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, ttlMs: 0, nowMs: () => t });
-  const ctx: AppContext = { config, store, logger, cache, audit, now, newId: randomIds };
+  const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
   const sessions = createSessionManager({
     sessions: store.sessions,
-    newId: randomIds,
+    newId,
     now,
     ttlSeconds: TTL_SECONDS,
     idleSeconds: IDLE_SECONDS,
