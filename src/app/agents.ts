@@ -173,6 +173,11 @@ export function createAgentUseCases(ctx: AppContext) {
         throw invalidArgument('clear_expires_at', 'must not be combined with expires_at');
       }
       validateExpiry(input.expiresAt, at, 'expires_at');
+      // Expiry is final, as for rotation: moving an expired agent's expiry would bring it back
+      // to active without passing the owner's active-agent quota that a new agent must pass.
+      if ((input.expiresAt !== undefined || input.clearExpiresAt) && effectiveStatus(current, at) === 'expired') {
+        throw failedPrecondition(`agent ${input.agentId} has expired and its expiry cannot change; create a new agent`);
+      }
       if (input.metadata !== undefined) validateMetadata(input.metadata, 'metadata.entries');
       const patch: AgentPatch = {
         name: input.name,

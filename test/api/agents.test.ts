@@ -195,6 +195,32 @@ describe('the active-agent quota', () => {
     env().clock.advance(2 * HOUR_MS);
     await expect(createAgent(env(), { ownerId: alice })).resolves.toBeDefined();
   });
+
+  it('never lets an expired agent come back by moving its expiry, so the quota cannot be passed', async () => {
+    const alice = anOwnerId();
+    const { agent: old } = await createAgent(env(), { ownerId: alice, expiresAt: timestampFromDate(later(env(), HOUR_MS)) });
+    await createAgent(env(), { ownerId: alice });
+    env().clock.advance(2 * HOUR_MS);
+    await createAgent(env(), { ownerId: alice }); // takes the place the expired agent left
+    const agents = env().client(AgentService, env().adminToken);
+    const extend = agents.updateAgent({ agentId: old.id, expiresAt: timestampFromDate(later(env(), HOUR_MS)) });
+    expect(await codeOf(extend)).toBe(Code.FailedPrecondition);
+    expect(await codeOf(agents.updateAgent({ agentId: old.id, clearExpiresAt: true }))).toBe(Code.FailedPrecondition);
+    expect((await agents.getAgent({ agentId: old.id })).agent?.status).toBe(AgentStatus.EXPIRED);
+    expect((await agents.listAgents({ ownerId: alice, status: AgentStatus.ACTIVE })).agents).toHaveLength(2);
+    // Other fields of an expired agent may still change (a rename for the record keeps it expired).
+    expect((await agents.updateAgent({ agentId: old.id, name: 'retired' })).agent?.status).toBe(AgentStatus.EXPIRED);
+  });
+
+  it('lets an active agent’s expiry move, later or away', async () => {
+    const { agent } = await createAgent(env(), { expiresAt: timestampFromDate(later(env(), HOUR_MS)) });
+    const agents = env().client(AgentService, env().adminToken);
+    const moved = await agents.updateAgent({ agentId: agent.id, expiresAt: timestampFromDate(later(env(), 3 * HOUR_MS)) });
+    expect(moved.agent?.status).toBe(AgentStatus.ACTIVE);
+    env().clock.advance(2 * HOUR_MS);
+    expect((await agents.getAgent({ agentId: agent.id })).agent?.status).toBe(AgentStatus.ACTIVE);
+    expect((await agents.updateAgent({ agentId: agent.id, clearExpiresAt: true })).agent?.expiresAt).toBeUndefined();
+  });
 });
 
 describe('the active-agent quota under concurrency', () => {

@@ -289,7 +289,8 @@ export type UpdateAgentRequest = Message<"kavach.v1.UpdateAgentRequest"> & {
   permissions?: PermissionList | undefined;
 
   /**
-   * expires_at, when set, replaces the expiry; it must be in the future.
+   * expires_at, when set, replaces the expiry of an agent that has not expired; it must be in
+   * the future.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
@@ -469,7 +470,9 @@ export const AgentService: GenService<{
   },
   /**
    * UpdateAgent changes the fields that are set and leaves the others unchanged.
-   * A revoked agent cannot be updated (FailedPrecondition).
+   * A revoked agent cannot be updated (FailedPrecondition). Nor can an expired agent's expiry
+   * change (FailedPrecondition): expiry is final, since reviving an agent would skip the
+   * owner's active-agent quota that a new agent must pass.
    *
    * @generated from rpc kavach.v1.AgentService.UpdateAgent
    */
