@@ -28,6 +28,7 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BATCH_SIZE = 100;
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
 
     const empty = await phase('empty handler (Health/Check)', { call: 'health', mode: 'closed', concurrency: 64 });
     const single = await phase('Authorize', { call: 'authorize', mode: 'closed', concurrency: 64 });
-    await phase('AuthorizeBatch x100', { call: 'batch', mode: 'closed', concurrency: 8, batchSize: 100 });
+    const batch = await phase('AuthorizeBatch x100', { call: 'batch', mode: 'closed', concurrency: 8, batchSize: BATCH_SIZE });
     await phase('empty handler (Health/Check)', { call: 'health', mode: 'rate', rate: RATE });
     // Sign-in impact: alternate quiet and busy rounds, so that a rare stall (a WAL checkpoint,
     // a GC pause, the VM) lands in either condition, and compare the medians of their p99s.
@@ -157,6 +158,10 @@ async function main(): Promise<void> {
 
     const summary = {
       authorizeCpuOverEmpty: Math.round((single.serverCpuUsPerDecision / empty.serverCpuUsPerDecision) * 100) / 100,
+      // What one call costs before any work (the empty handler), spread over the batch's 100
+      // decisions: no batch of 100 can cost less per decision on this transport.
+      batchTransportFloorUsPerDecision: Math.round(empty.serverCpuUsPerDecision / BATCH_SIZE * 10) / 10,
+      batchAboveFloorUsPerDecision: Math.round((batch.serverCpuUsPerDecision - empty.serverCpuUsPerDecision / BATCH_SIZE) * 10) / 10,
       authorizeP99QuietMedian: median(quietP99),
       authorizeP99WithSigninsMedian: median(busyP99),
       p99Ratio: Math.round((median(busyP99) / Math.max(median(quietP99), 0.001)) * 100) / 100,

@@ -100,28 +100,54 @@ export function createAgentCache(deps: {
     idByToken.delete(entry.agent.record.tokenHash);
   }
 
+  // Loads in flight, shared by every caller that misses the same key meanwhile: when an entry
+  // expires under load (a batch of 100 checks for one agent), one store read and one compile
+  // serve them all instead of one each. Dropped on invalidation, so no caller after an
+  // invalidation gets a load that began before it.
+  // Two maps, so that an id can never be taken for a token hash.
+  const loadingById = new Map<string, Promise<CachedAgent | undefined>>();
+  const loadingByToken = new Map<string, Promise<CachedAgent | undefined>>();
+
+  function load(
+    loading: Map<string, Promise<CachedAgent | undefined>>,
+    key: string,
+    read: () => Promise<AgentRecord | undefined>,
+  ): Promise<CachedAgent | undefined> {
+    const pending = loading.get(key);
+    if (pending !== undefined) return pending;
+    const startedAt = generation;
+    const promise = read()
+      .then((record) => (record === undefined ? undefined : remember(record, startedAt)))
+      .finally(() => {
+        if (loading.get(key) === promise) loading.delete(key);
+      });
+    loading.set(key, promise);
+    return promise;
+  }
+
   return {
-    async getById(tenantId, id) {
-      const entry = byId.get(keyOf(tenantId, id));
-      if (fresh(entry)) return entry.agent;
-      const startedAt = generation;
-      const record = await deps.agents.get(tenantId, id);
-      return record === undefined ? undefined : remember(record, startedAt);
+    getById(tenantId, id) {
+      const key = keyOf(tenantId, id);
+      const entry = byId.get(key);
+      if (fresh(entry)) return Promise.resolve(entry.agent);
+      return load(loadingById, key, () => deps.agents.get(tenantId, id));
     },
-    async getByTokenHash(tokenHash) {
+    getByTokenHash(tokenHash) {
       const key = idByToken.get(tokenHash);
       const entry = key === undefined ? undefined : byId.get(key);
-      if (fresh(entry) && entry.agent.record.tokenHash === tokenHash) return entry.agent;
-      const startedAt = generation;
-      const record = await deps.agents.findByTokenHash(tokenHash);
-      return record === undefined ? undefined : remember(record, startedAt);
+      if (fresh(entry) && entry.agent.record.tokenHash === tokenHash) return Promise.resolve(entry.agent);
+      return load(loadingByToken, tokenHash, () => deps.agents.findByTokenHash(tokenHash));
     },
     invalidate(tenantId, id) {
       generation++;
+      loadingById.clear();
+      loadingByToken.clear();
       forget(keyOf(tenantId, id));
     },
     invalidateAll() {
       generation++;
+      loadingById.clear();
+      loadingByToken.clear();
       byId.clear();
       idByToken.clear();
     },
