@@ -45,6 +45,8 @@ export interface Config {
   readonly auditTailBufferSize: number;
   /** How long in-flight calls may take to finish on shutdown, in milliseconds. */
   readonly shutdownGraceMs: number;
+  /** Rejected credentials audited one by one per source and minute; the rest are counted in a summary. */
+  readonly rejectionAuditsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +168,6 @@ export function loadConfig(env: Env = process.env): Config {
     auditTailPollMs: intSetting(env, 'KAVACH_AUDIT_TAIL_POLL_MS', 250, 5, 60_000),
     auditTailBufferSize: intSetting(env, 'KAVACH_AUDIT_TAIL_BUFFER', 1000, 1, 100_000),
     shutdownGraceMs: intSetting(env, 'KAVACH_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
+    rejectionAuditsPerMinute: intSetting(env, 'KAVACH_REJECTION_AUDITS_PER_MINUTE', 60, 1, 100_000),
   };
 }

@@ -15,6 +15,7 @@ import { createTailHub } from './audit-tail.js';
 import { createAuditWriter } from './audit-writer.js';
 import { createAuthUseCases, type AuthOptions } from './auth.js';
 import { createAuthenticator } from './authn.js';
+import { createRejectionAuditor } from './rejection-audit.js';
 import { createAuthorizeUseCases } from './authorize.js';
 import { createClientIpResolver } from './client-ip.js';
 import { createDelegationUseCases } from './delegations.js';
@@ -35,7 +36,10 @@ export interface AppDeps {
   readonly auth?: AuthOptions;
 }
 
-/** How often overdue approvals are expired (and audited as decided by the system). */
+/**
+ * How often overdue approvals are expired (and audited as decided by the system), and the
+ * counted rejected credentials of finished minutes are summarised in the audit log.
+ */
 const SWEEP_INTERVAL_MS = 15_000;
 /** How often audit entries older than the retention window are deleted, and the first time after start. */
 const RETENTION_INTERVAL_MS = 10 * 60_000;
@@ -79,7 +83,8 @@ export async function createApp(deps: AppDeps) {
     idleSeconds: config.sessionIdleSeconds,
   });
   const admin = await resolveAdminToken(config, store);
-  const authenticator = createAuthenticator({ adminTokenHash: admin.hash, cache, sessions, audit, now });
+  const rejections = createRejectionAuditor({ audit, now, perWindow: config.rejectionAuditsPerMinute });
+  const authenticator = createAuthenticator({ adminTokenHash: admin.hash, cache, sessions, rejections, now });
   const approvals = createApprovalUseCases(ctx);
   const tailHub = createTailHub({ store: store.audit, logger, pollIntervalMs: config.auditTailPollMs });
   // Local commits reach local tailers at once; other replicas' entries arrive by polling.
@@ -90,6 +95,7 @@ export async function createApp(deps: AppDeps) {
   if (deps.backgroundTasks ?? true) {
     const sweep = setInterval(() => {
       approvals.expireOverdue().catch((err: unknown) => logger.warn({ err }, 'approval expiry sweep failed'));
+      rejections.flush().catch((err: unknown) => logger.warn({ err }, 'rejected-credential summary failed'));
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     timers.push(sweep);
@@ -129,6 +135,8 @@ export async function createApp(deps: AppDeps) {
     async close(): Promise<void> {
       // clearInterval clears timeouts too.
       for (const timer of timers) clearInterval(timer);
+      // Counted rejections of the current minute are written, not lost with the process.
+      await rejections.flushAll();
       await writer.close();
       stopWakingTail();
       await tailHub.close();

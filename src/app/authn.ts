@@ -1,13 +1,14 @@
 /**
  * Resolves a bearer credential into a principal (DESIGN.md §2). Secrets are looked up by their
- * SHA-256 and compared in constant time; a rejected token is audited without the token itself.
+ * SHA-256 and compared in constant time; a rejected token is audited without the token itself
+ * (rejection-audit.ts bounds how many entries one source can cause).
  * Every failure gives the same message, so a caller cannot tell an unknown token from a revoked one.
  */
 import { unauthenticated } from '../domain/errors.js';
 import type { AgentCache } from './agent-cache.js';
 import { effectiveStatus } from './agents.js';
-import type { AuditLog } from './audit-log.js';
 import type { CallMeta, Principal } from './principal.js';
+import type { RejectionAuditor } from './rejection-audit.js';
 import {
   AGENT_TOKEN_PREFIX,
   SESSION_TOKEN_PREFIX,
@@ -34,21 +35,11 @@ export function createAuthenticator(deps: {
   adminTokenHash: string;
   cache: AgentCache;
   sessions: SessionResolver;
-  audit: AuditLog;
+  rejections: RejectionAuditor;
   now: () => Date;
 }): Authenticator {
   async function reject(meta: CallMeta, tenantId: string, agentId: string, ownerId: string, why: string): Promise<never> {
-    await deps.audit.record({
-      tenantId,
-      actor: { kind: agentId === '' ? 'anonymous' : 'agent', id: agentId },
-      action: 'auth.token_rejected',
-      result: 'denied',
-      reason: 'INVALID_TOKEN',
-      agentId,
-      ownerId,
-      message: why,
-      clientIp: meta.peerIp,
-    });
+    await deps.rejections.record({ tenantId, agentId, ownerId, clientIp: meta.peerIp, message: why });
     throw unauthenticated(REJECTED);
   }
 

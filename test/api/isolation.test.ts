@@ -321,3 +321,32 @@ describe('credentials', () => {
     expect(err.code).toBe(Code.Unauthenticated);
   });
 });
+
+describe('a flood of bad credentials', () => {
+  const env = useInProcess({ KAVACH_REJECTION_AUDITS_PER_MINUTE: '5' });
+
+  it('answers every one Unauthenticated but audits at most the limit a minute per source, then one summary', async () => {
+    const peer = { 'x-test-peer-ip': '192.0.2.99' };
+    const entries = async () =>
+      (await env().store.audit.query('default', { actions: ['auth.token_rejected'] }, { limit: 1000 })).items.filter(
+        (e) => e.clientIp === '192.0.2.99',
+      );
+    for (let i = 0; i < 40; i++) {
+      const token = `kv_${randomBytes(32).toString('base64url')}`;
+      expect(await codeOf(env().client(AuthorizeService, token, peer).authorize({ action: 'read', resource: 'mcp:x' }))).toBe(
+        Code.Unauthenticated,
+      );
+    }
+    expect(await entries()).toHaveLength(5);
+    // Another source is not held back by this one.
+    const other = env().client(AgentService, 'kv_bogus', { 'x-test-peer-ip': '192.0.2.100' });
+    expect(await codeOf(other.listAgents({}))).toBe(Code.Unauthenticated);
+
+    env().clock.advance(61_000);
+    expect(await codeOf(env().client(AgentService, 'not-a-token', peer).listAgents({}))).toBe(Code.Unauthenticated);
+    const after = await entries();
+    expect(after).toHaveLength(7);
+    const summary = after.find((e) => e.arguments.suppressed !== undefined);
+    expect(summary).toMatchObject({ result: 'denied', reason: 'INVALID_TOKEN', arguments: { suppressed: 35 } });
+  });
+});

@@ -10,6 +10,7 @@ import { createAuditLog } from '../../../src/app/audit-log.js';
 import { createAuditWriter } from '../../../src/app/audit-writer.js';
 import { createAuthUseCases } from '../../../src/app/auth.js';
 import { createAuthenticator, type Authenticator } from '../../../src/app/authn.js';
+import { createRejectionAuditor } from '../../../src/app/rejection-audit.js';
 import type { AppContext } from '../../../src/app/context.js';
 import { createIds } from '../../../src/app/ids.js';
 import { createPasswordHasher, type PasswordHasher, type PasswordParams } from '../../../src/app/passwords.js';
@@ -87,7 +88,8 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
     ttlSeconds: TTL_SECONDS,
     idleSeconds: IDLE_SECONDS,
   });
-  const authenticator = createAuthenticator({ adminTokenHash: sha256Hex(ADMIN_TOKEN), cache, sessions, audit, now });
+  const rejections = createRejectionAuditor({ audit, now, perWindow: config.rejectionAuditsPerMinute });
+  const authenticator = createAuthenticator({ adminTokenHash: sha256Hex(ADMIN_TOKEN), cache, sessions, rejections, now });
   const { hasher, calls } = countingHasher(params);
   return {
     store,
