@@ -339,8 +339,11 @@ export interface AuditStore {
   /** The entry with this id in the tenant, or undefined. */
   get(tenantId: string, id: string): Promise<AuditRecord | undefined>;
   /**
-   * Entries matching the filter, newest first by (`time`, `id`), paged, with the exact number
-   * of entries that match the filter (independent of paging) as `total`.
+   * Entries matching the filter, newest first by seq (the log's own order, as `scan` and
+   * `readAfter` read it, so entries appended after a page was read never shift later pages),
+   * paged, with the exact number of entries that match the filter (independent of paging) as
+   * `total`. An entry's `time` is when it happened; two replicas' clocks may put a later seq at
+   * an earlier time, and the order stays the seq's.
    */
   query(tenantId: string, filter: AuditFilter, page: Page): Promise<PageResult<AuditRecord> & { total: number }>;
   /**

@@ -57,7 +57,7 @@ export const QueryAuditRequestSchema: GenMessage<QueryAuditRequest> = /*@__PURE_
  */
 export type QueryAuditResponse = Message<"kavach.v1.QueryAuditResponse"> & {
   /**
-   * entries are newest first.
+   * entries are newest first in log order (by time too, unless replica clocks disagree).
    *
    * @generated from field: repeated kavach.v1.AuditEntry entries = 1;
    */
@@ -268,7 +268,8 @@ export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
  */
 export const AuditService: GenService<{
   /**
-   * QueryAudit returns matching entries newest first, with an exact total, paged by cursor.
+   * QueryAudit returns matching entries newest first in the order they were logged (the order
+   * ExportAudit and TailAudit use), with an exact total, paged by cursor.
    *
    * @generated from rpc kavach.v1.AuditService.QueryAudit
    */

@@ -4,9 +4,9 @@
  * across processes sharing the file), so seqs are gap-free and readers see whole batches.
  */
 import type { Actor, Arguments, AuditResult, ReasonCode } from '../../domain/types.js';
-import { decodeCursor, pageOf } from '../cursor.js';
+import { decodeSeqCursor, seqPageOf } from '../cursor.js';
 import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
-import { clampLimit, createGuard, fromJson, ms, pageClause, statementCache, type Db } from './sqlite.js';
+import { clampLimit, createGuard, fromJson, ms, statementCache, type Db } from './sqlite.js';
 
 interface AuditRow {
   tenant_id: string;
@@ -224,20 +224,18 @@ export function createAuditStore(db: Db): AuditStore {
   }
 
   function query(tenantId: string, filter: AuditFilter, page: Page) {
-    const cursor = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const cursorSeq = page.cursor === undefined ? undefined : decodeSeqCursor(page.cursor);
     const limit = clampLimit(page.limit);
     const { sql, params } = whereOf(tenantId, filter);
     const pageParams: Record<string, unknown> = { ...params, take: limit + 1 };
-    if (cursor !== undefined) {
-      pageParams.cursorT = cursor.t;
-      pageParams.cursorId = cursor.id;
-    }
+    if (cursorSeq !== undefined) pageParams.cursorSeq = cursorSeq;
     const count = cached<[Record<string, unknown>], number>(`SELECT COUNT(*) FROM audit WHERE ${sql}`).pluck();
-    const select = cached<[Record<string, unknown>], AuditRow>(
-      `SELECT * FROM audit WHERE ${sql}${pageClause('time', cursor !== undefined)}`,
+    const select = cached<[Record<string, unknown>], StoredRow>(
+      `SELECT * FROM audit WHERE ${sql}${cursorSeq === undefined ? '' : ' AND seq < @cursorSeq'} ORDER BY seq DESC LIMIT @take`,
     );
     const { total, rows } = snapshot(() => ({ total: count.get(params) ?? 0, rows: select.all(pageParams) }));
-    return { ...pageOf(rows.map(fromRow), limit, (e) => ({ t: ms(e.time), id: e.id })), total };
+    const paged = seqPageOf(rows, limit, (row) => row.seq);
+    return { items: paged.items.map(fromRow), nextCursor: paged.nextCursor, total };
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import type { Filter } from 'mongodb';
 
-import { decodeCursor, pageOf } from '../cursor.js';
+import { decodeSeqCursor, seqPageOf } from '../cursor.js';
 import { storeConflict, storeUnavailable } from '../errors.js';
 import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
 import { auditFromDoc, auditToDoc, docKey, storedAuditFromDoc, type AuditBatchDoc, type AuditDoc } from './codec.js';
@@ -162,27 +162,20 @@ export function createAuditStore(c: Collections, guard: Guard): AuditStore {
   };
 
   const query = async (tenantId: string, filter: AuditFilter, page: Page) => {
-    const cursor = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const cursorSeq = page.cursor === undefined ? undefined : decodeSeqCursor(page.cursor);
     const limit = clampLimit(page.limit);
     const where = filterOf(tenantId, filter);
-    const pageWhere: Filter<AuditDoc> =
-      cursor === undefined
-        ? where
-        : {
-            $and: [
-              where,
-              { $or: [{ time: { $lt: new Date(cursor.t) } }, { time: new Date(cursor.t), id: { $lt: cursor.id } }] },
-            ],
-          };
+    const pageWhere: Filter<AuditDoc> = cursorSeq === undefined ? where : { $and: [where, { seq: { $lt: cursorSeq } }] };
     const [total, docs] = await Promise.all([
       c.audit.countDocuments(where),
       c.audit
         .find(pageWhere)
-        .sort({ time: -1, id: -1 })
+        .sort({ seq: -1 })
         .limit(limit + 1)
         .toArray(),
     ]);
-    return { ...pageOf(docs.map(auditFromDoc), limit, (e) => ({ t: e.time.getTime(), id: e.id })), total };
+    const paged = seqPageOf(docs, limit, (doc) => doc.seq);
+    return { items: paged.items.map(auditFromDoc), nextCursor: paged.nextCursor, total };
   };
 
   const deleteOlderThan = async (time: Date, limit: number): Promise<number> => {

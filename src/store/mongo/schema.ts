@@ -19,10 +19,7 @@
  * | approval_decisions  | [tenantId, id] of the approval     | –                                                         |
  * | approval_grants     | [tenantId, id] of the approval     | (expiresAt)                                               |
  * | audit               | [tenantId, id]                     | unique (seq); (tenantId, seq); (tenantId, agentId, seq);  |
- * |                     |                                    | (tenantId, ownerId, seq); (tenantId, time↓, id↓);         |
- * |                     |                                    | (tenantId, agentId, time↓, id↓); (tenantId, ownerId, time↓, id↓); |
- * |                     |                                    | (tenantId, action, time↓, id↓); (tenantId, result, time↓, id↓); |
- * |                     |                                    | (tenantId, resource)                                      |
+ * |                     |                                    | (tenantId, ownerId, seq); (tenantId, time)                |
  * | audit_batches       | first seq of the batch (a number)  | (end)                                                     |
  * | throttle_failures   | [key, n]                           | (key, n↓)                                                 |
  * | delegations         | [tenantId, id]                     | (tenantId, toAgentId, createdAt↓, id↓);                   |
@@ -125,12 +122,8 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { name: 'tenant_seq', key: { tenantId: 1, seq: 1 } },
     { name: 'tenant_agent_seq', key: { tenantId: 1, agentId: 1, seq: 1 } },
     { name: 'tenant_owner_seq', key: { tenantId: 1, ownerId: 1, seq: 1 } },
-    { name: 'tenant_time', key: { tenantId: 1, time: DESC, id: DESC } },
-    { name: 'tenant_agent_time', key: { tenantId: 1, agentId: 1, time: DESC, id: DESC } },
-    { name: 'tenant_owner_time', key: { tenantId: 1, ownerId: 1, time: DESC, id: DESC } },
-    { name: 'tenant_action_time', key: { tenantId: 1, action: 1, time: DESC, id: DESC } },
-    { name: 'tenant_result_time', key: { tenantId: 1, result: 1, time: DESC, id: DESC } },
-    { name: 'tenant_resource', key: { tenantId: 1, resource: 1 } },
+    // Time ranges; the other filters are checked within what these select (as on the embedded engine).
+    { name: 'tenant_time_range', key: { tenantId: 1, time: 1 } },
   ],
   auditBatches: [{ name: 'end', key: { end: 1 } }],
   throttleFailures: [{ name: 'key_n', key: { key: 1, n: DESC } }],
@@ -184,14 +177,26 @@ export function collectionsOf(db: Db): Collections {
   };
 }
 
+/**
+ * Indexes an earlier version created and this one no longer wants: dropped at start-up where
+ * present, so that no write keeps paying for them. (QueryAudit pages by seq since the audit
+ * indexes were trimmed to make appends cheaper.)
+ */
+const RETIRED_INDEXES: Partial<Record<CollectionName, readonly string[]>> = {
+  audit: ['tenant_time', 'tenant_agent_time', 'tenant_owner_time', 'tenant_action_time', 'tenant_result_time', 'tenant_resource'],
+};
+
+/** `IndexNotFound`: another replica dropped the retired index first. */
+const INDEX_NOT_FOUND = 27;
+
 /** `NamespaceExists`: another replica created the collection first. */
 const NAMESPACE_EXISTS = 48;
 
 /**
- * Creates every missing collection and index. Existing ones are left alone, so starting a
- * replica against a live database is a few cheap reads. An index that exists under the same
- * name with a different definition fails on MongoDB (codes 85/86), which is the honest outcome:
- * the schema changed incompatibly and needs a migration.
+ * Creates every missing collection and index, and drops retired ones (RETIRED_INDEXES). Existing
+ * ones are left alone, so starting a replica against a live database is a few cheap reads. An
+ * index that exists under the same name with a different definition fails on MongoDB (codes
+ * 85/86), which is the honest outcome: the schema changed incompatibly and needs a migration.
  *
  * Only what is missing is created: FerretDB v1 drops the connection (an internal panic) when two
  * `createIndexes` run on one existing collection at once. Replicas starting together can still
@@ -215,6 +220,12 @@ export async function ensureSchema(db: Db, logger?: Logger): Promise<void> {
     const present = new Set((await collection.listIndexes().toArray()).map((i) => String(i.name)));
     const missing = INDEXES[key].filter((s) => !present.has(s.name));
     if (missing.length > 0) await collection.createIndexes(missing.map(indexDescription));
+    for (const retired of RETIRED_INDEXES[key] ?? []) {
+      if (!present.has(retired)) continue;
+      await collection.dropIndex(retired).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== INDEX_NOT_FOUND) throw err;
+      });
+    }
   }
   if (created.length > 0) logger?.info({ database: db.databaseName, created }, 'created mongo collections');
 }
