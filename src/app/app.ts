@@ -14,7 +14,7 @@ import { createAuditRetention } from './audit-retention.js';
 import { createTailHub } from './audit-tail.js';
 import { createAuditWriter } from './audit-writer.js';
 import { createAuthUseCases, type AuthOptions } from './auth.js';
-import { createAuthenticator } from './authn.js';
+import { createAuthenticator, DEFAULT_TENANT } from './authn.js';
 import { createRejectionAuditor } from './rejection-audit.js';
 import { createAuthorizeUseCases } from './authorize.js';
 import { createClientIpResolver } from './client-ip.js';
@@ -83,8 +83,17 @@ export async function createApp(deps: AppDeps) {
     idleSeconds: config.sessionIdleSeconds,
   });
   const admin = await resolveAdminToken(config, store);
-  const rejections = createRejectionAuditor({ audit, now, perWindow: config.rejectionAuditsPerMinute });
-  const authenticator = createAuthenticator({ adminTokenHash: admin.hash, cache, sessions, rejections, now });
+  const resolveIp = createClientIpResolver(config.trustedProxies);
+  const rejections = createRejectionAuditor({ audit, now, logger, perWindow: config.rejectionAuditsPerMinute });
+  const authenticator = createAuthenticator({
+    adminTokenHash: admin.hash,
+    cache,
+    sessions,
+    rejections,
+    // Before authentication every caller is anonymous: only a trusted proxy's forwarding counts.
+    clientIpOf: (meta) => resolveIp({ kind: 'anonymous', tenantId: DEFAULT_TENANT }, meta, '', 'x-forwarded-for') ?? meta.peerIp,
+    now,
+  });
   const approvals = createApprovalUseCases(ctx);
   const tailHub = createTailHub({ store: store.audit, logger, pollIntervalMs: config.auditTailPollMs });
   // Local commits reach local tailers at once; other replicas' entries arrive by polling.
@@ -95,7 +104,7 @@ export async function createApp(deps: AppDeps) {
   if (deps.backgroundTasks ?? true) {
     const sweep = setInterval(() => {
       approvals.expireOverdue().catch((err: unknown) => logger.warn({ err }, 'approval expiry sweep failed'));
-      rejections.flush().catch((err: unknown) => logger.warn({ err }, 'rejected-credential summary failed'));
+      void rejections.flush();
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     timers.push(sweep);
@@ -117,7 +126,7 @@ export async function createApp(deps: AppDeps) {
     authenticator,
     agents: createAgentUseCases(ctx),
     delegations: createDelegationUseCases(ctx),
-    authorize: createAuthorizeUseCases(ctx, createClientIpResolver(config.trustedProxies)),
+    authorize: createAuthorizeUseCases(ctx, resolveIp),
     approvals,
     auth: createAuthUseCases(ctx, sessions, deps.auth),
     audit: createAuditReadUseCases(ctx, tailHub, {

@@ -29,9 +29,12 @@ function randomPart(): string {
   return pool.toString('base64url', start, poolOffset);
 }
 
-/** 48 bits of milliseconds (until the year 10889) as 10 digits of base 32 (0-9, a-v). */
+/**
+ * Milliseconds since the epoch as 10 digits of base 32 (0-9, a-v): fixed width, so text order is
+ * time order, for the next 35,000 years. A clock that gives no finite time counts as 0.
+ */
 function timePart(ms: number): string {
-  return Math.max(0, Math.trunc(ms)).toString(32).padStart(10, '0');
+  return (Number.isFinite(ms) ? Math.max(0, Math.trunc(ms)) : 0).toString(32).padStart(10, '0');
 }
 
 export function createIds(now: () => number = Date.now): IdGenerator {

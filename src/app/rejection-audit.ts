@@ -1,20 +1,28 @@
 /**
- * Audits rejected bearer credentials without letting a caller grow the log at will. Every
- * rejection costs a durable audit write, and a caller needs no credential to cause one, so a
- * loop of bad tokens would turn into a loop of writes. Per source (tenant, agent, owner and
- * client address; IPv6 by /64, since one host holds a whole /64) the first `perWindow`
- * rejections of each minute are audited one by one, the rest are counted, and one summary
- * entry per source and minute records how many there were. Every rejection is still accounted
- * for in the log; the caller's answer (Unauthenticated) does not change.
+ * Audits rejected bearer credentials without letting callers grow the log at will. Every
+ * rejection would cost a durable audit write, and a caller needs no credential to cause one, so
+ * a loop of bad tokens would be a loop of writes. So, per minute:
+ *   - each source (tenant, agent, owner and client address; IPv6 by /64, since one host holds
+ *     a whole /64) gets `perWindow` rejections audited one by one, and all sources together
+ *     get `perWindow * 10`;
+ *   - the rest are counted, and each source's count becomes one summary entry when its minute
+ *     ends (or at shutdown);
+ *   - at most 1,000 sources are tracked at once; rejections from further sources are counted
+ *     per tenant, in one summary each.
+ * Every rejection is still accounted for in the log. Writes are not awaited by the caller, so a
+ * rejection is answered (Unauthenticated) equally fast whether it was audited or counted, and a
+ * caller cannot tell a revoked agent's token from an unknown one by timing.
  */
+import type { Logger } from 'pino';
 import { normalizeIp, parseIpv6 } from '../domain/ip.js';
-import type { AuditResult } from '../domain/types.js';
+import type { AuditFields } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 
 export const REJECTION_ACTION = 'auth.token_rejected';
 const WINDOW_MS = 60_000;
-/** Sources tracked at once; beyond this the oldest is summarised and dropped first. */
-const MAX_SOURCES = 10_000;
+export const MAX_SOURCES = 1000;
+/** All sources together get this many times the per-source allowance of one-by-one entries. */
+const GLOBAL_FACTOR = 10;
 
 export interface Rejection {
   readonly tenantId: string;
@@ -25,8 +33,8 @@ export interface Rejection {
 }
 
 export interface RejectionAuditor {
-  /** Audits one rejection, or counts it when its source is over the limit this minute. */
-  record(rejection: Rejection): Promise<void>;
+  /** Audits one rejection, or counts it when over a limit. Returns at once; the write is not awaited. */
+  record(rejection: Rejection): void;
   /** Writes the summary of every finished minute that counted rejections (run periodically). */
   flush(): Promise<void>;
   /** Writes every summary owed, finished minute or not (at shutdown). */
@@ -34,7 +42,9 @@ export interface RejectionAuditor {
 }
 
 interface Window {
+  /** The source as its first rejection named it (for an overflow: the tenant, anonymously). */
   readonly source: Rejection;
+  readonly overflow: boolean;
   readonly start: number;
   audited: number;
   suppressed: number;
@@ -51,77 +61,95 @@ export function addressKey(ip: string): string {
 export function createRejectionAuditor(deps: {
   audit: AuditLog;
   now: () => Date;
+  logger: Logger;
   /** Rejections audited one by one per source and minute. */
   perWindow: number;
 }): RejectionAuditor {
   const windows = new Map<string, Window>();
-  const actor = (r: Rejection) => ({ kind: r.agentId === '' ? ('anonymous' as const) : ('agent' as const), id: r.agentId });
-  const denied: AuditResult = 'denied';
+  const overflows = new Map<string, Window>();
+  let globalStart = Number.NEGATIVE_INFINITY;
+  let globalAudited = 0;
 
-  async function summarise(w: Window): Promise<void> {
-    if (w.suppressed === 0) return;
-    const { source } = w;
-    await deps.audit.record({
+  function write(fields: AuditFields, what: string): Promise<void> {
+    return deps.audit.record(fields).then(
+      () => undefined,
+      (err: unknown) => deps.logger.warn({ err }, `could not audit ${what}`),
+    );
+  }
+
+  function entryOf(source: Rejection): Omit<AuditFields, 'message'> {
+    return {
       tenantId: source.tenantId,
-      actor: actor(source),
+      actor: { kind: source.agentId === '' ? 'anonymous' : 'agent', id: source.agentId },
       action: REJECTION_ACTION,
-      result: denied,
+      result: 'denied',
       reason: 'INVALID_TOKEN',
       agentId: source.agentId,
       ownerId: source.ownerId,
       clientIp: source.clientIp,
-      message: `${w.suppressed} more rejected credentials from this source in the minute from ${new Date(w.start).toISOString()} were counted, not audited one by one (limit ${deps.perWindow} a minute)`,
-      arguments: { suppressed: w.suppressed, window_start: new Date(w.start).toISOString(), window_seconds: WINDOW_MS / 1000 },
-    });
+    };
   }
 
-  async function summariseWhere(done: (w: Window) => boolean): Promise<void> {
-    const owed = [...windows].filter(([, w]) => done(w));
-    for (const [key] of owed) windows.delete(key);
-    await Promise.all(owed.map(([, w]) => summarise(w)));
+  function summarise(w: Window): Promise<void> {
+    if (w.suppressed === 0) return Promise.resolve();
+    const from = new Date(w.start).toISOString();
+    const counted = w.overflow
+      ? `${w.suppressed} rejected credentials from sources beyond the ${MAX_SOURCES} tracked at once`
+      : `${w.suppressed} more rejected credentials from this source`;
+    return write(
+      {
+        ...entryOf(w.source),
+        message: `${counted} in the minute from ${from} were counted, not audited one by one (limit ${deps.perWindow} a minute a source, ${deps.perWindow * GLOBAL_FACTOR} in all)`,
+        arguments: { suppressed: w.suppressed, window_start: from, window_seconds: WINDOW_MS / 1000 },
+      },
+      'a summary of rejected credentials',
+    );
   }
 
-  function windowFor(key: string, rejection: Rejection, at: number): { current: Window; ended?: Window } {
-    const existing = windows.get(key);
-    if (existing !== undefined && at - existing.start < WINDOW_MS) return { current: existing };
-    const current: Window = { source: rejection, start: at, audited: 0, suppressed: 0 };
-    windows.delete(key);
-    let evicted: Window | undefined;
-    if (windows.size >= MAX_SOURCES) {
-      const [oldestKey, oldest] = windows.entries().next().value ?? [];
-      if (oldestKey !== undefined) windows.delete(oldestKey);
-      evicted = oldest;
+  /** The current window of `key` in `map`; a finished one is summarised and replaced. */
+  function current(map: Map<string, Window>, key: string, source: Rejection, at: number, overflow: boolean): Window {
+    const existing = map.get(key);
+    if (existing !== undefined && at - existing.start < WINDOW_MS) return existing;
+    if (existing !== undefined) void summarise(existing);
+    const fresh: Window = { source, overflow, start: at, audited: 0, suppressed: 0 };
+    map.delete(key);
+    map.set(key, fresh);
+    return fresh;
+  }
+
+  async function summariseWhere(maps: Map<string, Window>[], done: (w: Window) => boolean): Promise<void> {
+    const owed: Window[] = [];
+    for (const map of maps) {
+      for (const [key, w] of map) {
+        if (!done(w)) continue;
+        map.delete(key);
+        owed.push(w);
+      }
     }
-    windows.set(key, current);
-    // At most one summary is owed per call: the ended window of this source, else an evicted one.
-    const ended = existing !== undefined && existing.suppressed > 0 ? existing : evicted;
-    return ended === undefined ? { current } : { current, ended };
+    await Promise.all(owed.map(summarise));
   }
 
   return {
-    async record(rejection) {
+    record(rejection) {
       const at = deps.now().getTime();
+      if (at - globalStart >= WINDOW_MS) {
+        globalStart = at;
+        globalAudited = 0;
+      }
       const key = [rejection.tenantId, rejection.agentId, rejection.ownerId, addressKey(rejection.clientIp)].join('\u0000');
-      const { current, ended } = windowFor(key, rejection, at);
-      if (ended !== undefined) await summarise(ended);
-      if (current.audited >= deps.perWindow) {
-        current.suppressed += 1;
+      const tracked = windows.has(key) || windows.size < MAX_SOURCES;
+      const w = tracked
+        ? current(windows, key, rejection, at, false)
+        : current(overflows, rejection.tenantId, { tenantId: rejection.tenantId, agentId: '', ownerId: '', clientIp: '', message: '' }, at, true);
+      if (w.overflow || w.audited >= deps.perWindow || globalAudited >= deps.perWindow * GLOBAL_FACTOR) {
+        w.suppressed += 1;
         return;
       }
-      current.audited += 1;
-      await deps.audit.record({
-        tenantId: rejection.tenantId,
-        actor: actor(rejection),
-        action: REJECTION_ACTION,
-        result: denied,
-        reason: 'INVALID_TOKEN',
-        agentId: rejection.agentId,
-        ownerId: rejection.ownerId,
-        message: rejection.message,
-        clientIp: rejection.clientIp,
-      });
+      w.audited += 1;
+      globalAudited += 1;
+      void write({ ...entryOf(rejection), message: rejection.message }, 'a rejected credential');
     },
-    flush: () => summariseWhere((w) => deps.now().getTime() - w.start >= WINDOW_MS),
-    flushAll: () => summariseWhere(() => true),
+    flush: () => summariseWhere([windows, overflows], (w) => deps.now().getTime() - w.start >= WINDOW_MS),
+    flushAll: () => summariseWhere([windows, overflows], () => true),
   };
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
@@ -288,7 +288,8 @@ describe('credentials', () => {
     const token = makeToken();
     const before = await rejections();
     expect(await codeOf(env().client(AuthorizeService, token).authorize({ action: 'read', resource: 'mcp:x' }))).toBe(Code.Unauthenticated);
-    expect(await rejections()).toBe(before + 1);
+    // The rejection's entry is written after the answer (so that its timing says nothing).
+    await vi.waitFor(async () => expect(await rejections()).toBe(before + 1));
     expectNoSecretIn(await auditEntries(env()), token);
   });
 
@@ -308,7 +309,7 @@ describe('credentials', () => {
     const before = await rejections();
     expect(await codeOf(authz.authorize({ action: 'read', resource }))).toBe(Code.Unauthenticated);
     expect(await codeOf(env().client(AgentService, token).getAgent({ agentId: agent.id }))).toBe(Code.Unauthenticated);
-    expect(await rejections()).toBe(before + 2);
+    await vi.waitFor(async () => expect(await rejections()).toBe(before + 2));
 
     const [latest] = (await env().store.audit.query('default', { actions: ['auth.token_rejected'] }, { limit: 1 })).items;
     expect(latest).toMatchObject({ action: 'auth.token_rejected', result: 'denied' });
@@ -337,16 +338,38 @@ describe('a flood of bad credentials', () => {
         Code.Unauthenticated,
       );
     }
-    expect(await entries()).toHaveLength(5);
+    await vi.waitFor(async () => expect(await entries()).toHaveLength(5));
     // Another source is not held back by this one.
     const other = env().client(AgentService, 'kv_bogus', { 'x-test-peer-ip': '192.0.2.100' });
     expect(await codeOf(other.listAgents({}))).toBe(Code.Unauthenticated);
 
     env().clock.advance(61_000);
     expect(await codeOf(env().client(AgentService, 'not-a-token', peer).listAgents({}))).toBe(Code.Unauthenticated);
+    await vi.waitFor(async () => expect(await entries()).toHaveLength(7));
     const after = await entries();
-    expect(after).toHaveLength(7);
     const summary = after.find((e) => e.arguments.suppressed !== undefined);
     expect(summary).toMatchObject({ result: 'denied', reason: 'INVALID_TOKEN', arguments: { suppressed: 35 } });
+  });
+});
+
+describe('bad credentials behind a trusted proxy', () => {
+  const env = useInProcess({ KAVACH_REJECTION_AUDITS_PER_MINUTE: '2', KAVACH_TRUSTED_PROXIES: '10.9.9.9' });
+
+  it('are limited and recorded per forwarded client, not per proxy', async () => {
+    const via = (client: string) => ({ 'x-test-peer-ip': '10.9.9.9', 'x-forwarded-for': `${client}, 10.9.9.9` });
+    const rejectedFrom = async (ip: string) =>
+      (await env().store.audit.query('default', { actions: ['auth.token_rejected'] }, { limit: 1000 })).items.filter(
+        (e) => e.clientIp === ip,
+      );
+    for (const client of ['198.51.100.20', '198.51.100.21']) {
+      for (let i = 0; i < 4; i++) {
+        expect(await codeOf(env().client(AgentService, 'kv_bogus', via(client)).listAgents({}))).toBe(Code.Unauthenticated);
+      }
+    }
+    await vi.waitFor(async () => {
+      expect(await rejectedFrom('198.51.100.20')).toHaveLength(2);
+      expect(await rejectedFrom('198.51.100.21')).toHaveLength(2);
+    });
+    expect(await rejectedFrom('10.9.9.9')).toHaveLength(0);
   });
 });

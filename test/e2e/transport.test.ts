@@ -4,17 +4,19 @@
  * HTTP (/healthz, /metrics, CORS), and `src/main.ts` as a child process.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckResponse_ServingStatus as Status, Health } from '../../gen/health/v1/health_pb.js';
 import { ServerReflection } from '../../gen/grpc/reflection/v1/reflection_pb.js';
-import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
+import { AgentService, ListAgentsRequestSchema } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { grpcJsClient, metadata, method, unary, type GrpcJsClient } from '../support/grpc-js.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -157,25 +159,45 @@ describe('gRPC compression', () => {
     expect(res.agents).toBeInstanceOf(Array);
   });
 
-  it('leaves small responses uncompressed even when the client accepts gzip (CPU over bytes)', async () => {
+  /** ListAgents for `ownerId` over raw HTTP/2 gRPC, accepting gzip: the response message's bytes and compressed flag. */
+  async function listAgentsRaw(ownerId: string): Promise<{ flag: number | undefined; length: number }> {
     const session = http2.connect(srv.url);
     try {
       const stream = session.request({
         ':method': 'POST',
-        ':path': '/grpc.health.v1.Health/Check',
+        ':path': '/kavach.v1.AgentService/ListAgents',
         'content-type': 'application/grpc',
         'grpc-accept-encoding': 'gzip',
+        authorization: `Bearer ${srv.adminToken}`,
         te: 'trailers',
       });
-      stream.end(Buffer.from([0, 0, 0, 0, 0])); // one uncompressed, empty HealthCheckRequest
+      const message = toBinary(ListAgentsRequestSchema, create(ListAgentsRequestSchema, { ownerId }));
+      const frame = Buffer.alloc(5 + message.length);
+      frame.writeUInt32BE(message.length, 1);
+      frame.set(message, 5);
+      stream.end(frame);
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
-      expect(body.length).toBeGreaterThan(5);
-      expect(body[0]).toBe(0); // the message's compressed flag
+      return { flag: body[0], length: body.length > 5 ? body.readUInt32BE(1) : 0 };
     } finally {
       session.close();
     }
+  }
+
+  it('compresses only large responses (32 KiB and up) for a client that accepts gzip: CPU over bytes', async () => {
+    const owner = `usr_gzip_${randomBytes(4).toString('hex')}`;
+    const agents = createClient(AgentService, createGrpcTransport({ baseUrl: srv.url }));
+    // ~3.3 KB of metadata an agent, within the 4 KiB request limit of this server.
+    const metadata = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, 'm'.repeat(400)]));
+    const createOne = () => agents.createAgent({ ownerId: owner, name: 'gzip', type: AgentType.AUTONOMOUS, metadata }, { headers: bearer(srv.adminToken) });
+    for (let i = 0; i < 3; i++) await createOne();
+    const medium = await listAgentsRaw(owner);
+    expect(medium.length).toBeGreaterThan(8 * 1024); // above connect's default threshold of 1 KiB
+    expect(medium.flag).toBe(0);
+    for (let i = 0; i < 9; i++) await createOne();
+    const large = await listAgentsRaw(owner);
+    expect(large.flag).toBe(1);
   });
 });
 

@@ -87,23 +87,25 @@ describeMongo('mongo store', (mongo) => {
     it('drops audit indexes an earlier version created, keeping the data', async () => {
       const database = freshDatabaseName('kretire');
       databases.push(database);
+      // A database as an earlier version left it: entries, and the indexes it used to create.
+      const earlier = await openMongoStore({ uri: mongo.uri, database, client });
+      const entries = [anAuditRecord(), anAuditRecord()];
+      await earlier.audit.append(entries);
+      await earlier.close();
       const audit = client.db(database).collection(COLLECTION_NAMES.audit);
       await audit.createIndexes([
         { name: 'tenant_resource', key: { tenantId: 1, resource: 1 } },
         { name: 'tenant_agent_time', key: { tenantId: 1, agentId: 1, time: -1, id: -1 } },
       ]);
+
       const store = await openMongoStore({ uri: mongo.uri, database, client });
-      const entry = anAuditRecord();
-      await store.audit.append([entry]);
-      await store.close();
       const names = (await audit.listIndexes().toArray()).map((i) => String(i.name));
       expect(names).not.toContain('tenant_resource');
       expect(names).not.toContain('tenant_agent_time');
       for (const spec of INDEXES.audit) expect(names).toContain(spec.name);
-      // A second start-up finds nothing left to drop.
-      const again = await openMongoStore({ uri: mongo.uri, database, client });
-      expect(await again.audit.get(entry.tenantId, entry.id)).toEqual(entry);
-      await again.close();
+      for (const entry of entries) expect(await store.audit.get(entry.tenantId, entry.id)).toEqual(entry);
+      expect((await store.audit.readAfter(0, 10)).map((e) => e.id)).toEqual(entries.map((e) => e.id));
+      await store.close();
     });
 
     it('owns and closes the client it creates, and says so with unavailable afterwards', async () => {

@@ -210,8 +210,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- pages by seq like export and tail, so the five (time, id)-ordered indexes go; the index
       -- on resource goes (its keys are scattered: a batch of 100 rows touched ~100 pages).
       -- Action, result and resource-prefix filters are checked per row within what the
-      -- tenant, agent, owner or time range selects. Every index left grows at its right edge
-      -- (ids start with their creation time).
+      -- tenant, agent, owner or time range selects. Every index left grows at the right edge
+      -- of its tenant's (or agent's, or owner's) range, as ids start with their creation time.
       CREATE TABLE audit_v4 (
         seq INTEGER PRIMARY KEY,
         tenant_id TEXT NOT NULL,

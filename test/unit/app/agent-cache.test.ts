@@ -11,15 +11,20 @@ function setup() {
   let gate: Promise<void> = Promise.resolve();
   const agents: AgentStore = {
     ...store.agents,
+    // Read first, then hold: a held load returns what the store said when it began.
     get: async (tenantId, id) => {
       reads.byId += 1;
-      await gate;
-      return store.agents.get(tenantId, id);
+      const held = gate;
+      const record = await store.agents.get(tenantId, id);
+      await held;
+      return record;
     },
     findByTokenHash: async (hash) => {
       reads.byToken += 1;
-      await gate;
-      return store.agents.findByTokenHash(hash);
+      const held = gate;
+      const record = await store.agents.findByTokenHash(hash);
+      await held;
+      return record;
     },
   };
   let t = 1_000_000;
@@ -55,21 +60,24 @@ describe('agent cache', () => {
     expect(byToken.every((a) => a?.record.id === agent.id)).toBe(true);
   });
 
-  it('never hands a caller after an invalidation the load that began before it', async () => {
+  it('never hands a caller after an invalidation the load that began before it, nor caches that load', async () => {
     const { store, cache, reads, hold } = setup();
     const agent = anAgent({ name: 'before', createdAt: new Date(0) });
     await store.agents.create(agent, 10, new Date(0));
-    const release = hold();
+    const releaseEarly = hold();
     const early = cache.getById(agent.tenantId, agent.id);
     await store.agents.update(agent.tenantId, agent.id, { name: 'after', updatedAt: new Date(1) });
     cache.invalidate(agent.tenantId, agent.id);
+    const releaseLate = hold();
     const late = cache.getById(agent.tenantId, agent.id);
-    release();
     expect(reads.byId).toBe(2);
+    // The late load finishes first, then the early one: the early one must not overwrite it.
+    releaseLate();
     expect((await late)?.record.name).toBe('after');
-    await early;
-    // The early load must not have been cached over the invalidation either.
+    releaseEarly();
+    expect((await early)?.record.name).toBe('before');
     expect((await cache.getById(agent.tenantId, agent.id))?.record.name).toBe('after');
+    expect(reads.byId).toBe(2);
   });
 
   it('keeps ids and token hashes apart even when an id looks like a hash', async () => {

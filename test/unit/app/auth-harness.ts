@@ -88,8 +88,15 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
     ttlSeconds: TTL_SECONDS,
     idleSeconds: IDLE_SECONDS,
   });
-  const rejections = createRejectionAuditor({ audit, now, perWindow: config.rejectionAuditsPerMinute });
-  const authenticator = createAuthenticator({ adminTokenHash: sha256Hex(ADMIN_TOKEN), cache, sessions, rejections, now });
+  const rejections = createRejectionAuditor({ audit, now, logger, perWindow: config.rejectionAuditsPerMinute });
+  const authenticator = createAuthenticator({
+    adminTokenHash: sha256Hex(ADMIN_TOKEN),
+    cache,
+    sessions,
+    rejections,
+    clientIpOf: (meta) => meta.peerIp,
+    now,
+  });
   const { hasher, calls } = countingHasher(params);
   return {
     store,

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditFields } from '../../../src/app/audit-entry.js';
 import type { AuditLog } from '../../../src/app/audit-log.js';
-import { addressKey, createRejectionAuditor, type Rejection } from '../../../src/app/rejection-audit.js';
+import pino from 'pino';
+import { addressKey, createRejectionAuditor, MAX_SOURCES, type Rejection } from '../../../src/app/rejection-audit.js';
 
-function setup(perWindow = 3) {
+function setup(perWindow = 3, failWrites = false) {
   const written: AuditFields[] = [];
   const audit: AuditLog = {
     record: (fields) => {
+      if (failWrites) return Promise.reject(new Error('store down'));
       written.push(fields);
       return Promise.resolve(`aud_${written.length}`);
     },
@@ -16,7 +18,9 @@ function setup(perWindow = 3) {
     write: () => Promise.resolve(),
   };
   let t = Date.parse('2026-11-27T10:00:00.000Z');
-  const auditor = createRejectionAuditor({ audit, now: () => new Date(t), perWindow });
+  const logged: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
+  const auditor = createRejectionAuditor({ audit, now: () => new Date(t), logger, perWindow });
   const from = (clientIp: string, extra: Partial<Rejection> = {}): Rejection => ({
     tenantId: 'default',
     agentId: '',
@@ -26,7 +30,7 @@ function setup(perWindow = 3) {
     ...extra,
   });
   const summaries = () => written.filter((w) => w.arguments?.suppressed !== undefined);
-  return { auditor, written, from, summaries, advance: (ms: number) => (t += ms) };
+  return { auditor, written, logged, from, summaries, advance: (ms: number) => (t += ms) };
 }
 
 describe('rejected-credential auditing', () => {
@@ -90,11 +94,41 @@ describe('rejected-credential auditing', () => {
     expect(summaries().map((s) => [s.clientIp, s.arguments?.suppressed])).toEqual([['198.51.100.2', 2]]);
   });
 
-  it('stays bounded under many sources, summarising the oldest it drops', async () => {
-    const { auditor, from, summaries } = setup(1);
-    await auditor.record(from('10.0.0.1'));
-    await auditor.record(from('10.0.0.1'));
-    for (let i = 0; i < 10_000; i++) await auditor.record(from(`10.1.${i >> 8}.${i & 255}`));
-    expect(summaries().map((s) => [s.clientIp, s.arguments?.suppressed])).toEqual([['10.0.0.1', 1]]);
+  it('caps one-by-one entries over all sources together at ten times the per-source limit', async () => {
+    const { auditor, written, summaries, from, advance } = setup(2);
+    for (let source = 0; source < 15; source++) {
+      for (let i = 0; i < 5; i++) auditor.record(from(`198.51.100.${source}`));
+    }
+    expect(written).toHaveLength(20);
+    advance(60_000);
+    await auditor.flush();
+    const counted = summaries().reduce((n, s) => n + Number(s.arguments?.suppressed), 0);
+    expect(written.length - summaries().length + counted).toBe(75); // every rejection accounted for
+  });
+
+  it('tracks at most MAX_SOURCES sources; the rest are counted per tenant in one anonymous summary', async () => {
+    const { auditor, written, summaries, from } = setup(100); // the global cap (1,000) stays out of the way
+    for (let i = 0; i < MAX_SOURCES; i++) auditor.record(from(`10.1.${i >> 8}.${i & 255}`));
+    const before = written.length;
+    expect(before).toBe(MAX_SOURCES);
+    for (let i = 0; i < 500; i++) auditor.record(from(`10.2.${i >> 8}.${i & 255}`));
+    for (let i = 0; i < 3; i++) auditor.record(from('10.3.0.1', { tenantId: 'acme', agentId: 'agt_x', ownerId: 'usr_x' }));
+    expect(written).toHaveLength(before);
+    await auditor.flushAll();
+    expect(summaries().map((s) => [s.tenantId, s.clientIp, s.agentId, s.actor.kind, s.arguments?.suppressed])).toEqual([
+      ['default', '', '', 'anonymous', 500],
+      ['acme', '', '', 'anonymous', 3],
+    ]);
+    expect(summaries()[0]?.message).toMatch(/beyond the 1000 tracked/);
+  });
+
+  it('never throws when the audit write fails: it logs, and the caller still gets its answer', async () => {
+    const { auditor, logged, from } = setup(1, true);
+    expect(() => auditor.record(from('192.0.2.1'))).not.toThrow();
+    auditor.record(from('192.0.2.1'));
+    await expect(auditor.flushAll()).resolves.toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(logged.join('')).toMatch(/could not audit a rejected credential/);
+    expect(logged.join('')).toMatch(/could not audit a summary of rejected credentials/);
   });
 });
