@@ -94,6 +94,34 @@ describe('embedded store on a file', () => {
     expect((await store.audit.query(taken.tenantId, {}, { limit: 10 })).total).toBe(1);
   });
 
+  it('counts an audit filter on agent, owner, action, result or time from an index, never by reading the table', async () => {
+    // An exact total runs on the server's only thread: it must read matches, not the tenant.
+    await open().close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const shapes: [column: string, shape: string][] = [
+        ['agent_id', 'agent_id = ?'],
+        ['owner_id', 'owner_id = ?'],
+        ['action', 'action IN (SELECT value FROM json_each(?))'],
+        ['result', 'result = ?'],
+        ['time', 'time >= ? AND time < ?'],
+      ];
+      for (const [column, shape] of shapes) {
+        const params = Array.from({ length: shape.split('?').length - 1 }, () => 'x');
+        const plan = db
+          .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN SELECT COUNT(*) FROM audit WHERE tenant_id = ? AND ${shape}`)
+          .all('t', ...params)
+          .map((row) => row.detail);
+        // The index must narrow by the filtered column too, not only by the tenant.
+        const search = new RegExp(`^SEARCH audit USING (COVERING )?INDEX \\w+ \\(tenant_id=\\? AND ${column}[=><]`);
+        expect(plan.some((d) => search.test(d)), `${shape}: ${plan.join(' | ')}`).toBe(true);
+        expect(plan.some((d) => /^SCAN audit\b/.test(d)), `${shape}: ${plan.join(' | ')}`).toBe(false);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it('numbers audit entries written before seqs existed in the order they were written, through every later migration', async () => {
     // A file at schema version 1, with entries whose ids do not sort in write order.
     mkdirSync(dirname(path), { recursive: true });

@@ -207,11 +207,11 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The audit append is the hottest write in the server, and its cost is the number of
       -- index entries each row adds and the pages each batch dirties. So: seq becomes the rowid
       -- (the table itself is then in append order, and the separate seq index goes); QueryAudit
-      -- pages by seq like export and tail, so the five (time, id)-ordered indexes go; the index
-      -- on resource goes (its keys are scattered: a batch of 100 rows touched ~100 pages).
-      -- Action, result and resource-prefix filters are checked per row within what the
-      -- tenant, agent, owner or time range selects. Every index left grows at the right edge
-      -- of its tenant's (or agent's, or owner's) range, as ids start with their creation time.
+      -- pages by seq like export and tail, so the five (time, id)-ordered indexes become four
+      -- seq-ordered ones; the index on resource goes (its keys are scattered: a batch of 100
+      -- rows touched ~100 pages), and resource prefixes are checked per row within what the
+      -- other filters select. Every index left grows at the right edge of its key's range, as
+      -- ids start with their creation time.
       CREATE TABLE audit_v4 (
         seq INTEGER PRIMARY KEY,
         tenant_id TEXT NOT NULL,
@@ -241,10 +241,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX audit_tenant_id ON audit (tenant_id, id);
       -- Time ranges (the usual audit question: what happened since ...).
       CREATE INDEX audit_tenant_time ON audit (tenant_id, time);
-      -- Query, export and scan by seq: without a filter (admin), by agent (agents), by owner (users).
+      -- Query, export and scan by seq: without a filter (admin), by agent (agents), by owner
+      -- (users), and by action or result, so that counting a selective filter's exact total
+      -- reads its matches, not the tenant (SQLite runs it on the server's only thread).
       CREATE INDEX audit_tenant_seq ON audit (tenant_id, seq);
       CREATE INDEX audit_tenant_agent_seq ON audit (tenant_id, agent_id, seq);
       CREATE INDEX audit_tenant_owner_seq ON audit (tenant_id, owner_id, seq);
+      CREATE INDEX audit_tenant_action_seq ON audit (tenant_id, action, seq);
+      CREATE INDEX audit_tenant_result_seq ON audit (tenant_id, result, seq);
     `,
   },
 ];

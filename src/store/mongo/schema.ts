@@ -19,7 +19,8 @@
  * | approval_decisions  | [tenantId, id] of the approval     | –                                                         |
  * | approval_grants     | [tenantId, id] of the approval     | (expiresAt)                                               |
  * | audit               | [tenantId, id]                     | unique (seq); (tenantId, seq); (tenantId, agentId, seq);  |
- * |                     |                                    | (tenantId, ownerId, seq); (tenantId, time)                |
+ * |                     |                                    | (tenantId, ownerId, seq); (tenantId, action, seq);        |
+ * |                     |                                    | (tenantId, result, seq); (tenantId, time)                 |
  * | audit_batches       | first seq of the batch (a number)  | (end)                                                     |
  * | throttle_failures   | [key, n]                           | (key, n↓)                                                 |
  * | delegations         | [tenantId, id]                     | (tenantId, toAgentId, createdAt↓, id↓);                   |
@@ -122,7 +123,9 @@ export const INDEXES: Readonly<Record<CollectionName, readonly IndexSpec[]>> = {
     { name: 'tenant_seq', key: { tenantId: 1, seq: 1 } },
     { name: 'tenant_agent_seq', key: { tenantId: 1, agentId: 1, seq: 1 } },
     { name: 'tenant_owner_seq', key: { tenantId: 1, ownerId: 1, seq: 1 } },
-    // Time ranges; the other filters are checked within what these select (as on the embedded engine).
+    { name: 'tenant_action_seq', key: { tenantId: 1, action: 1, seq: 1 } },
+    { name: 'tenant_result_seq', key: { tenantId: 1, result: 1, seq: 1 } },
+    // Time ranges; resource prefixes are checked within what these select (as on the embedded engine).
     { name: 'tenant_time_range', key: { tenantId: 1, time: 1 } },
   ],
   auditBatches: [{ name: 'end', key: { end: 1 } }],
