@@ -47,7 +47,7 @@ export function createAuditReadUseCases(ctx: AppContext, hub: TailHub, tail: Tai
   const { store } = ctx;
 
   return {
-    /** Matching entries newest first, with the exact total, paged by the store's cursor. */
+    /** Matching entries newest first in log order, with the exact total, paged by the store's cursor. */
     async query(principal: Principal, input: QueryAuditInput): Promise<PageResult<AuditRecord> & { total: number }> {
       const caller = requireAuthenticated(principal);
       const limit = validatePageSize(input.pageSize, 100, 1000);

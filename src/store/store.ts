@@ -8,9 +8,10 @@
  * - Times are `Date`s with millisecond precision; engines store and return them exactly.
  * - A missing record is `undefined`, never an error. Uniqueness violations throw
  *   `KavachError('already_exists')`. Connection failures throw `KavachError('unavailable')`.
- * - Lists are ordered newest first by (`createdAt`, `id`) descending and page with an opaque
- *   cursor: pass the returned `nextCursor` to get the next page; it is `undefined` on the last
- *   page. A malformed cursor throws `KavachError('invalid_argument')` naming `page_token`.
+ * - Lists are ordered newest first by (`createdAt`, `id`) descending (the audit log by seq) and
+ *   page with an opaque cursor: pass the returned `nextCursor` to get the next page; it is
+ *   `undefined` on the last page. A malformed cursor throws `KavachError('invalid_argument')`
+ *   naming `page_token`.
  * - Returned records are fresh objects; mutating them never changes the store.
  */
 import type {
