@@ -175,9 +175,10 @@ export function createAgentUseCases(ctx: AppContext) {
       validateExpiry(input.expiresAt, at, 'expires_at');
       // Expiry is final, as for rotation: moving an expired agent's expiry would bring it back
       // to active without passing the owner's active-agent quota that a new agent must pass.
-      if ((input.expiresAt !== undefined || input.clearExpiresAt) && effectiveStatus(current, at) === 'expired') {
-        throw failedPrecondition(`agent ${input.agentId} has expired and its expiry cannot change; create a new agent`);
-      }
+      // Checked here for a clear answer, and again by the store in the write itself (below).
+      const movesExpiry = input.expiresAt !== undefined || input.clearExpiresAt;
+      const expired = () => failedPrecondition(`agent ${input.agentId} has expired and its expiry cannot change; create a new agent`);
+      if (movesExpiry && effectiveStatus(current, at) === 'expired') throw expired();
       if (input.metadata !== undefined) validateMetadata(input.metadata, 'metadata.entries');
       const patch: AgentPatch = {
         name: input.name,
@@ -185,10 +186,13 @@ export function createAgentUseCases(ctx: AppContext) {
         expiresAt: input.clearExpiresAt ? null : input.expiresAt,
         metadata: input.metadata,
         updatedAt: at,
+        ...(movesExpiry ? { unlessExpiredAt: at } : {}),
       };
       const updated = await store.agents.update(current.tenantId, current.id, patch);
       if (updated === undefined) throw notFound(`agent ${input.agentId} not found`);
       if (updated.status === 'revoked') throw failedPrecondition(`agent ${input.agentId} is revoked and cannot change`);
+      // It expired between the read above and the write: the store left it unchanged.
+      if (movesExpiry && effectiveStatus(updated, at) === 'expired') throw expired();
       // Its expiry and permissions bound what flows through delegations from it: every cached
       // agent below it may be stale, so the whole cache goes.
       cache.invalidateAll();

@@ -147,6 +147,11 @@ export interface AgentPatch {
   readonly expiresAt?: Date | null | undefined;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
   readonly updatedAt: Date;
+  /**
+   * When set, the patch applies only if the agent has not expired at this instant (its stored
+   * expiry is unset or later), checked in the same write; otherwise nothing changes.
+   */
+  readonly unlessExpiredAt?: Date | undefined;
 }
 
 export interface AgentStore {
@@ -170,7 +175,8 @@ export interface AgentStore {
   /**
    * Applies the set fields of `patch` to a stored-active agent and returns the updated record.
    * Returns undefined when the agent is missing; returns the unchanged record with
-   * `status: 'revoked'` when it is revoked (the caller reports FailedPrecondition).
+   * `status: 'revoked'` when it is revoked, or expired at `patch.unlessExpiredAt` when that is
+   * set (the caller reports FailedPrecondition).
    */
   update(tenantId: string, id: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
   /**

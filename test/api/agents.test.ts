@@ -212,6 +212,28 @@ describe('the active-agent quota', () => {
     expect((await agents.updateAgent({ agentId: old.id, name: 'retired' })).agent?.status).toBe(AgentStatus.EXPIRED);
   });
 
+  it('refuses the revival even when the agent expires between the read and the write', async () => {
+    const { agent } = await createAgent(env(), { expiresAt: timestampFromDate(later(env(), HOUR_MS)) });
+    env().clock.advance(2 * HOUR_MS);
+    // A read that still sees the agent as it was an hour ago, as if it had expired just after.
+    const agents = env().store.agents;
+    const realGet = agents.get.bind(agents);
+    const stale = vi
+      .spyOn(agents, 'get')
+      .mockImplementation(async (tenantId, id) => {
+        const record = await realGet(tenantId, id);
+        return record && { ...record, expiresAt: new Date(env().clock.now().getTime() + HOUR_MS) };
+      });
+    try {
+      const client = env().client(AgentService, env().adminToken);
+      expect(await codeOf(client.updateAgent({ agentId: agent.id, clearExpiresAt: true }))).toBe(Code.FailedPrecondition);
+    } finally {
+      stale.mockRestore();
+    }
+    const stored = await env().store.agents.get('default', agent.id);
+    expect(stored?.expiresAt?.getTime()).toBeLessThan(env().clock.now().getTime());
+  });
+
   it('lets an active agent’s expiry move, later or away', async () => {
     const { agent } = await createAgent(env(), { expiresAt: timestampFromDate(later(env(), HOUR_MS)) });
     const agents = env().client(AgentService, env().adminToken);

@@ -100,7 +100,8 @@ export function createAgentStore(db: Db): AgentStore {
        metadata = COALESCE(@metadata, metadata),
        expires_at = CASE WHEN @setExpiry = 1 THEN @expiresAt ELSE expires_at END,
        updated_at = @updatedAt
-     WHERE tenant_id = @tenantId AND id = @id AND status = 'active'`,
+     WHERE tenant_id = @tenantId AND id = @id AND status = 'active'
+       AND (@unlessExpiredAt IS NULL OR expires_at IS NULL OR expires_at > @unlessExpiredAt)`,
   );
   const rotate = db.prepare<[string, string, number, string, string]>(
     `UPDATE agents SET token_hash = ?, token_prefix = ?, updated_at = ?
@@ -156,6 +157,7 @@ export function createAgentStore(db: Db): AgentStore {
           setExpiry: p.expiresAt === undefined ? 0 : 1,
           expiresAt: p.expiresAt === undefined || p.expiresAt === null ? null : ms(p.expiresAt),
           updatedAt: ms(p.updatedAt),
+          unlessExpiredAt: p.unlessExpiredAt === undefined ? null : ms(p.unlessExpiredAt),
         };
         return writeThenRead.immediate(tenantId, id, () => patch.run(params).changes)?.agent;
       }),

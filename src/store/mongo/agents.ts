@@ -136,9 +136,12 @@ export function createAgentStore(c: Collections, guard: Guard, withLock: WithLoc
     id: string,
     update: UpdateFilter<AgentDoc>,
     after?: (doc: AgentDoc) => Promise<void>,
+    unlessExpiredAt?: Date,
   ): Promise<{ doc: AgentDoc; changed: boolean } | undefined> =>
     withLock(lockOf(tenantId, id), async () => {
-      const changed = (await c.agents.updateOne({ _id: docKey(tenantId, id), status: 'active' }, update)).matchedCount > 0;
+      const filter: Filter<AgentDoc> = { _id: docKey(tenantId, id), status: 'active' };
+      if (unlessExpiredAt !== undefined) filter.$or = [{ expiresAt: null }, { expiresAt: { $gt: new Date(unlessExpiredAt.getTime()) } }];
+      const changed = (await c.agents.updateOne(filter, update)).matchedCount > 0;
       const doc = await byId(tenantId, id);
       if (doc === null) return undefined;
       if (changed && after !== undefined) await after(doc);
@@ -207,7 +210,7 @@ export function createAgentStore(c: Collections, guard: Guard, withLock: WithLoc
           set.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt.getTime());
         }
         const after = patch.expiresAt === undefined ? undefined : syncQuota;
-        const result = await writeThenRead(tenantId, id, { $set: set }, after);
+        const result = await writeThenRead(tenantId, id, { $set: set }, after, patch.unlessExpiredAt);
         return result === undefined ? undefined : agentFromDoc(result.doc);
       }),
     rotateToken: (tenantId, id, tokenHash, tokenPrefix, at) =>

@@ -176,6 +176,31 @@ export function agentCases(store: StoreUnderTest): void {
     expect((await store().agents.get(agent.tenantId, agent.id))?.name).toBe(agent.name);
   });
 
+  it('applies a patch guarded by unlessExpiredAt only to an agent not expired at that instant', async () => {
+    const expiring = anAgent({ createdAt: at(0), expiresAt: at(HOUR) });
+    const lasting = anAgent({ tenantId: expiring.tenantId, createdAt: at(0) });
+    await create(expiring);
+    await create(lasting);
+    // At its expiry instant the agent counts as expired: nothing changes.
+    const refused = await store().agents.update(expiring.tenantId, expiring.id, {
+      expiresAt: null,
+      name: 'revived',
+      updatedAt: at(HOUR),
+      unlessExpiredAt: at(HOUR),
+    });
+    expect(refused).toEqual(expiring);
+    expect(await store().agents.get(expiring.tenantId, expiring.id)).toEqual(expiring);
+    // Just before it, and for an agent with no expiry, the patch applies.
+    const moved = await store().agents.update(expiring.tenantId, expiring.id, {
+      expiresAt: at(2 * HOUR),
+      updatedAt: at(HOUR - 1),
+      unlessExpiredAt: at(HOUR - 1),
+    });
+    expect(moved?.expiresAt).toEqual(at(2 * HOUR));
+    const renamed = await store().agents.update(lasting.tenantId, lasting.id, { name: 'kept', updatedAt: at(HOUR), unlessExpiredAt: at(HOUR) });
+    expect(renamed?.name).toBe('kept');
+  });
+
   it('returns undefined when updating a missing agent', async () => {
     expect(await store().agents.update(randomId('ten'), randomId('agt'), { name: 'x', updatedAt: at(0) })).toBeUndefined();
   });
