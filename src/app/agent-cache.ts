@@ -125,6 +125,13 @@ export function createAgentCache(deps: {
     return promise;
   }
 
+  /** No load that began before now may be cached or handed to a later caller. */
+  function dropInFlight(): void {
+    generation++;
+    loadingById.clear();
+    loadingByToken.clear();
+  }
+
   return {
     getById(tenantId, id) {
       const key = keyOf(tenantId, id);
@@ -139,15 +146,11 @@ export function createAgentCache(deps: {
       return load(loadingByToken, tokenHash, () => deps.agents.findByTokenHash(tokenHash));
     },
     invalidate(tenantId, id) {
-      generation++;
-      loadingById.clear();
-      loadingByToken.clear();
+      dropInFlight();
       forget(keyOf(tenantId, id));
     },
     invalidateAll() {
-      generation++;
-      loadingById.clear();
-      loadingByToken.clear();
+      dropInFlight();
       byId.clear();
       idByToken.clear();
     },

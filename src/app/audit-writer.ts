@@ -31,15 +31,14 @@ export function createAuditWriter(deps: {
   maxBatch?: number;
 }): AuditWriter {
   const maxBatch = deps.maxBatch ?? 500;
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
   const listeners = new Set<(records: readonly AuditRecord[]) => void>();
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
+      const batch = queue.splice(0, maxBatch);
       const records = batch.map((p) => p.record);
       try {
         await deps.store.append(records);

@@ -47,12 +47,6 @@ type Outcome = Omit<Decision, 'auditId'> & { readonly via?: CompiledPermission |
 const HOUR_MS = 3_600_000;
 export const MAX_BATCH_CHECKS = 100;
 
-const AGENT_MESSAGES = {
-  AGENT_NOT_FOUND: 'the agent does not exist or is not visible to the caller',
-  AGENT_REVOKED: 'the agent has been revoked',
-  AGENT_EXPIRED: 'the agent has expired',
-} as const;
-
 function outcome(reason: ReasonCode, message: string, extra: Partial<Outcome> = {}): Outcome {
   return { allowed: reason === 'ALLOWED', reason, message, retryAfterSeconds: 0, approvalId: '', ...extra };
 }
@@ -92,41 +86,48 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     return agent !== undefined && canSeeAgent(principal, agent.record) ? agent : undefined;
   }
 
-  /** Tries every candidate for a slot/approval; returns the allowing outcome, if any. */
+  /**
+   * Tries every candidate for a slot/approval; returns the allowing outcome, if any, the
+   * retry-after of the first candidate when its rate limit refused, and the request hash when
+   * an approval candidate needed it.
+   */
   async function tryCandidates(
     agent: CachedAgent,
     candidates: readonly CompiledPermission[],
     input: AuthorizeInput,
     at: Date,
-  ): Promise<{ allowed?: Outcome; refusedRetryMs: Map<CompiledPermission, number> }> {
-    const refusedRetryMs = new Map<CompiledPermission, number>();
+  ): Promise<{ allowed?: Outcome; firstRetryMs?: number; hash?: string }> {
+    let firstRetryMs: number | undefined;
     const { tenantId, id: agentId } = agent.record;
     const slotKey = (p: CompiledPermission) => `${tenantId}:${agentId}:${p.key}`;
     const acquire = async (p: CompiledPermission): Promise<string | null | undefined> => {
       if (p.maxCallsPerHour === undefined) return null;
       const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, HOUR_MS);
       if (slot.ok) return slot.slotId;
-      refusedRetryMs.set(p, slot.retryAfterMs);
+      if (p === candidates[0]) firstRetryMs = slot.retryAfterMs;
       return undefined;
     };
     // Rate-limited permissions first: they allow without leaving an approval pending.
     for (const p of candidates) {
       if (p.requireApproval) continue;
-      if ((await acquire(p)) !== undefined) return { allowed: outcome('ALLOWED', DECISION_MESSAGES.ALLOWED, { via: p }), refusedRetryMs };
+      if ((await acquire(p)) !== undefined) return { allowed: outcome('ALLOWED', DECISION_MESSAGES.ALLOWED, { via: p }) };
     }
+    const needApproval = candidates.filter((p) => p.requireApproval);
+    if (needApproval.length === 0) return { firstRetryMs };
     const hash = requestHash(agentId, input.action, input.resource, input.arguments);
-    for (const p of candidates) {
-      if (!p.requireApproval) continue;
-      const approved = await store.approvals.findApproved(tenantId, agentId, hash, at);
-      if (approved === undefined) continue;
+    // One read serves every candidate; it is read again only when another call consumed it first.
+    let approved = await store.approvals.findApproved(tenantId, agentId, hash, at);
+    for (const p of needApproval) {
+      if (approved === undefined) break;
       const slot = await acquire(p);
       if (slot === undefined) continue;
       if (await store.approvals.consume(tenantId, approved.id, at)) {
-        return { allowed: outcome('ALLOWED', 'allowed by a one-time approval', { approvalId: approved.id, via: p }), refusedRetryMs };
+        return { allowed: outcome('ALLOWED', 'allowed by a one-time approval', { approvalId: approved.id, via: p }) };
       }
       if (slot !== null) await store.rateLimits.release(slotKey(p), slot);
+      approved = await store.approvals.findApproved(tenantId, agentId, hash, at);
     }
-    return { refusedRetryMs };
+    return { firstRetryMs, hash };
   }
 
   async function decideStateful(
@@ -136,15 +137,14 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     input: AuthorizeInput,
     at: Date,
   ): Promise<Outcome> {
-    const { allowed, refusedRetryMs } = await tryCandidates(agent, candidates, input, at);
+    const { allowed, firstRetryMs, hash } = await tryCandidates(agent, candidates, input, at);
     if (allowed !== undefined) return allowed;
     if (denial !== undefined) return outcome(denial.reason, denial.message, { via: denial.permission });
     const first = candidates[0];
     if (first === undefined) return outcome('NO_MATCHING_PERMISSION', DECISION_MESSAGES.NO_MATCHING_PERMISSION);
-    const retryMs = refusedRetryMs.get(first);
-    if (retryMs !== undefined || !first.requireApproval) {
+    if (firstRetryMs !== undefined || !first.requireApproval) {
       return outcome('RATE_LIMITED', DECISION_MESSAGES.RATE_LIMITED, {
-        retryAfterSeconds: Math.max(1, Math.ceil((retryMs ?? 1000) / 1000)),
+        retryAfterSeconds: Math.max(1, Math.ceil((firstRetryMs ?? 1000) / 1000)),
         via: first,
       });
     }
@@ -158,7 +158,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         action: input.action,
         resource: input.resource,
         arguments: redact(input.arguments),
-        requestHash: requestHash(record.id, input.action, input.resource, input.arguments),
+        requestHash: hash ?? requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
         createdAt: at,
         expiresAt: new Date(at.getTime() + config.approvalTtlSeconds * 1000),
@@ -174,11 +174,11 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     const agent = await resolveAgent(principal, input.agentId);
     let result: Outcome;
     if (agent === undefined) {
-      result = outcome('AGENT_NOT_FOUND', AGENT_MESSAGES.AGENT_NOT_FOUND);
+      result = outcome('AGENT_NOT_FOUND', DECISION_MESSAGES.AGENT_NOT_FOUND);
     } else {
       const status = effectiveStatus(agent.record, at);
-      if (status === 'revoked') result = outcome('AGENT_REVOKED', AGENT_MESSAGES.AGENT_REVOKED);
-      else if (status === 'expired') result = outcome('AGENT_EXPIRED', AGENT_MESSAGES.AGENT_EXPIRED);
+      if (status === 'revoked') result = outcome('AGENT_REVOKED', DECISION_MESSAGES.AGENT_REVOKED);
+      else if (status === 'expired') result = outcome('AGENT_EXPIRED', DECISION_MESSAGES.AGENT_EXPIRED);
       else {
         const plan = planDecision(agent.permissions, {
           action: input.action,

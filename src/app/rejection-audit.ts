@@ -14,7 +14,7 @@
  * caller cannot tell a revoked agent's token from an unknown one by timing.
  */
 import type { Logger } from 'pino';
-import { normalizeIp, parseIpv6 } from '../domain/ip.js';
+import { ipv6Prefix64, normalizeIp, parseIpv6 } from '../domain/ip.js';
 import type { AuditFields } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 
@@ -54,8 +54,7 @@ interface Window {
 export function addressKey(ip: string): string {
   const canonical = normalizeIp(ip);
   if (canonical === undefined || !canonical.includes(':')) return canonical ?? ip;
-  const value = parseIpv6(canonical) ?? 0n;
-  return `${(value >> 64n).toString(16)}/64`;
+  return ipv6Prefix64(parseIpv6(canonical) ?? 0n);
 }
 
 export function createRejectionAuditor(deps: {
@@ -112,7 +111,6 @@ export function createRejectionAuditor(deps: {
     if (existing !== undefined && at - existing.start < WINDOW_MS) return existing;
     if (existing !== undefined) void summarise(existing);
     const fresh: Window = { source, overflow, start: at, audited: 0, suppressed: 0 };
-    map.delete(key);
     map.set(key, fresh);
     return fresh;
   }

@@ -15,7 +15,7 @@
  * users' old typos; a block that spills over the hour is still honoured. IPv6 is counted per
  * /64, the block one subscriber usually gets.
  */
-import { parseIpv6 } from '../domain/ip.js';
+import { ipv6Prefix64, parseIpv6 } from '../domain/ip.js';
 import type { ThrottleState, ThrottleStore } from '../store/store.js';
 
 export interface BackoffPolicy {
@@ -61,7 +61,7 @@ export interface SignInThrottle {
 /** The store key for an IP in the window holding `atMs`: IPv6 by its /64. */
 function ipKey(ip: string, atMs: number): string {
   const v6 = ip.includes(':') ? parseIpv6(ip) : undefined;
-  const subject = v6 === undefined ? ip : `${(v6 >> 64n).toString(16).padStart(16, '0')}/64`;
+  const subject = v6 === undefined ? ip : ipv6Prefix64(v6);
   return `signin:ip:${subject}:${Math.floor(atMs / IP_WINDOW_MS)}`;
 }
 

@@ -134,6 +134,14 @@ function formatIpv6(v: bigint): string {
 }
 
 /**
+ * The /64 an IPv6 address lies in, as fixed-width text (`20010db800010002/64`): one host usually
+ * holds a whole /64, so per-address limits count IPv6 callers by it.
+ */
+export function ipv6Prefix64(v6: bigint): string {
+  return `${(v6 >> 64n).toString(16).padStart(16, '0')}/64`;
+}
+
+/**
  * The canonical text of an IP address, or undefined when `ip` is not one. A zone id
  * (`fe80::1%eth0`) is dropped, an IPv4-mapped IPv6 address becomes its IPv4 address, and
  * IPv6 is written in RFC 5952 form. Equal addresses always normalize to equal strings.

@@ -16,7 +16,8 @@ export const MAX_ACTION_LENGTH = 64;
 
 const COLON = 58; // ':'
 const WILDCARD = '*';
-const ACTION_SHAPE = /^[A-Za-z0-9_.:-]+$/;
+/** The characters an action may have (a literal action, or an entry of a permission's actions). */
+export const ACTION_SHAPE = /^[A-Za-z0-9_.:-]+$/;
 
 /** A pattern compiled once, matched many times. */
 export interface CompiledPattern {

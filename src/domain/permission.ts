@@ -6,7 +6,7 @@
 import { validateArgumentRules } from './argument-rules.js';
 import { invalidArgument } from './errors.js';
 import { validateIpOrCidr } from './ip.js';
-import { MAX_ACTION_LENGTH, validateResourcePattern } from './pattern.js';
+import { ACTION_SHAPE, MAX_ACTION_LENGTH, validateResourcePattern } from './pattern.js';
 import { validateTimeWindow } from './time-window.js';
 import type { Permission } from './types.js';
 
@@ -23,7 +23,6 @@ export const MAX_CALLS_PER_HOUR = 10_000;
 /** The action that grants every action. */
 export const ANY_ACTION = '*';
 
-const ACTION_SHAPE = /^[A-Za-z0-9_.:-]+$/;
 
 /**
  * Throws `invalid_argument`, naming the first offending field, unless `perms` is a valid list:

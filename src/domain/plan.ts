@@ -52,6 +52,9 @@ export const DECISION_MESSAGES = Object.freeze({
   OUTSIDE_TIME_WINDOW: "the request is outside the permission's time window",
   RATE_LIMITED: "the permission's hourly call limit is reached",
   APPROVAL_REQUIRED: 'the request needs a human approval',
+  AGENT_NOT_FOUND: 'the agent does not exist or is not visible to the caller',
+  AGENT_REVOKED: 'the agent has been revoked',
+  AGENT_EXPIRED: 'the agent has expired',
 } satisfies Partial<Record<ReasonCode, string>>);
 
 /** The message for an argument rule failing on `argument`. It names the argument, never its value. */
