@@ -2,13 +2,13 @@
  * AgentService handlers: convert the request, call one use case, convert the result.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import type { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentSchema, type Agent } from '../../gen/kavach/v1/types_pb.js';
 import type { AgentView } from '../app/agents.js';
 import type { App } from '../app/app.js';
 import { invalidArgument } from '../domain/errors.js';
-import { principalKey } from './context.js';
+import { principalOf } from './context.js';
 import {
   agentStatusFromProto,
   agentStatusToProto,
@@ -39,12 +39,11 @@ export function agentToProto(a: AgentView): Agent {
   });
 }
 
-const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
 
 export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
   return {
     async createAgent(req, ctx) {
-      const { agent, token } = await app.agents.create(principal(ctx), {
+      const { agent, token } = await app.agents.create(principalOf(ctx), {
         ownerId: req.ownerId,
         name: req.name,
         type: agentTypeFromProto(req.type),
@@ -55,10 +54,10 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
       return { agent: agentToProto(agent), token };
     },
     async getAgent(req, ctx) {
-      return { agent: agentToProto(await app.agents.get(principal(ctx), req.agentId)) };
+      return { agent: agentToProto(await app.agents.get(principalOf(ctx), req.agentId)) };
     },
     async listAgents(req, ctx) {
-      const page = await app.agents.list(principal(ctx), {
+      const page = await app.agents.list(principalOf(ctx), {
         ownerId: req.ownerId,
         status: filterEnum(req.status, agentStatusFromProto, 'status'),
         type: filterEnum(req.type, agentTypeFromProto, 'type'),
@@ -71,7 +70,7 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
       if (req.permissions === undefined && req.name === undefined && req.expiresAt === undefined && !req.clearExpiresAt && req.metadata === undefined) {
         throw invalidArgument('agent', 'set at least one of name, permissions, expires_at, clear_expires_at or metadata');
       }
-      const agent = await app.agents.update(principal(ctx), {
+      const agent = await app.agents.update(principalOf(ctx), {
         agentId: req.agentId,
         name: req.name,
         permissions: req.permissions === undefined ? undefined : permissionsFromProto(req.permissions.permissions, 'permissions.permissions'),
@@ -82,11 +81,11 @@ export function agentServiceImpl(app: App): ServiceImpl<typeof AgentService> {
       return { agent: agentToProto(agent) };
     },
     async rotateAgentToken(req, ctx) {
-      const { agent, token } = await app.agents.rotate(principal(ctx), req.agentId);
+      const { agent, token } = await app.agents.rotate(principalOf(ctx), req.agentId);
       return { agent: agentToProto(agent), token };
     },
     async revokeAgent(req, ctx) {
-      return { agent: agentToProto(await app.agents.revoke(principal(ctx), req.agentId)) };
+      return { agent: agentToProto(await app.agents.revoke(principalOf(ctx), req.agentId)) };
     },
   };
 }

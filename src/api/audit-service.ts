@@ -3,7 +3,7 @@
  * streams pass `ctx.signal` down, so a cancelled call (or a server shutting down) ends them.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import {
   ExportFormat,
   HeartbeatSchema,
@@ -18,7 +18,7 @@ import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit-filter.j
 import type { TailEvent } from '../app/audit-read.js';
 import { invalidArgument, unauthenticated } from '../domain/errors.js';
 import type { AuditRecord } from '../store/store.js';
-import { callMetaKey, principalKey } from './context.js';
+import { metaOf, principalOf } from './context.js';
 import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 
 export function auditEntryToProto(e: AuditRecord): AuditEntry {
@@ -77,12 +77,11 @@ function tailEventToProto(event: TailEvent): TailAuditResponse {
   });
 }
 
-const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
 
 export function auditServiceImpl(app: App): ServiceImpl<typeof AuditService> {
   return {
     async queryAudit(req, ctx) {
-      const page = await app.audit.query(principal(ctx), {
+      const page = await app.audit.query(principalOf(ctx), {
         filter: auditFilterFromProto(req.filter),
         pageSize: req.pageSize,
         pageToken: req.pageToken,
@@ -91,18 +90,18 @@ export function auditServiceImpl(app: App): ServiceImpl<typeof AuditService> {
     },
     async *exportAudit(req, ctx) {
       const format = exportFormatFromProto(req.format);
-      for await (const data of app.audit.export(principal(ctx), auditFilterFromProto(req.filter), format, ctx.signal)) {
+      for await (const data of app.audit.export(principalOf(ctx), auditFilterFromProto(req.filter), format, ctx.signal)) {
         yield { data };
       }
     },
     async *tailAudit(req, ctx) {
-      const caller = principal(ctx);
+      const caller = principalOf(ctx);
       // Authenticates the call's credential again, the way the interceptor did when it started.
       const recheck = async (): Promise<void> => {
         const now = await app.authenticator.authenticate(
           ctx.requestHeader.get('authorization') ?? undefined,
           ctx.requestHeader.get('kavach-tenant') ?? undefined,
-          ctx.values.get(callMetaKey),
+          metaOf(ctx),
         );
         if (now.kind === 'anonymous' || now.tenantId !== caller.tenantId) {
           throw unauthenticated('the credential behind this stream is no longer valid');

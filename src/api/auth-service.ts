@@ -8,7 +8,7 @@ import type { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { SessionSchema, UserSchema, type Session, type User } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
 import type { SessionView, UserView } from '../app/auth.js';
-import { callMetaKey, principalKey } from './context.js';
+import { metaOf, principalOf } from './context.js';
 import { toTimestamp } from './mapping.js';
 
 export function userToProto(u: UserView): User {
@@ -33,8 +33,6 @@ export function sessionToProto(s: SessionView): Session {
   });
 }
 
-const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
-const meta = (ctx: HandlerContext) => ctx.values.get(callMetaKey);
 
 /** The caller's bearer token (already verified by the authn interceptor), for "my own session". */
 function bearerToken(ctx: HandlerContext): string | undefined {
@@ -45,7 +43,7 @@ function bearerToken(ctx: HandlerContext): string | undefined {
 export function authServiceImpl(app: App): ServiceImpl<typeof AuthService> {
   return {
     async signUp(req, ctx) {
-      const { user, session, token } = await app.auth.signUp(principal(ctx), meta(ctx), {
+      const { user, session, token } = await app.auth.signUp(principalOf(ctx), metaOf(ctx), {
         email: req.email,
         password: req.password,
         name: req.name,
@@ -53,18 +51,18 @@ export function authServiceImpl(app: App): ServiceImpl<typeof AuthService> {
       return { user: userToProto(user), session: sessionToProto(session), sessionToken: token };
     },
     async signIn(req, ctx) {
-      const { user, session, token } = await app.auth.signIn(principal(ctx), meta(ctx), {
+      const { user, session, token } = await app.auth.signIn(principalOf(ctx), metaOf(ctx), {
         email: req.email,
         password: req.password,
       });
       return { user: userToProto(user), session: sessionToProto(session), sessionToken: token };
     },
     async getSession(req, ctx) {
-      const { user, session } = await app.auth.getSession(principal(ctx), req.sessionToken, bearerToken(ctx));
+      const { user, session } = await app.auth.getSession(principalOf(ctx), req.sessionToken, bearerToken(ctx));
       return { user: userToProto(user), session: sessionToProto(session) };
     },
     async signOut(req, ctx) {
-      return { endedSessions: await app.auth.signOut(principal(ctx), req.all) };
+      return { endedSessions: await app.auth.signOut(principalOf(ctx), req.all) };
     },
   };
 }

@@ -2,14 +2,14 @@
  * AuthorizeService handlers: decisions and human approvals.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthorizeService} from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AuthorizeResponseSchema, type AuthorizeRequest, type AuthorizeResponse } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { ApprovalSchema, type Approval } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
 import type { AuthorizeInput, Decision } from '../app/authorize.js';
 import type { ApprovalRecord } from '../store/store.js';
-import { callMetaKey, principalKey } from './context.js';
+import { metaOf, principalOf } from './context.js';
 import {
   actorToProto,
   approvalStatusFromProto,
@@ -60,21 +60,19 @@ export function approvalToProto(a: ApprovalRecord): Approval {
   });
 }
 
-const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
-const meta = (ctx: HandlerContext) => ctx.values.get(callMetaKey);
 
 export function authorizeServiceImpl(app: App): ServiceImpl<typeof AuthorizeService> {
   return {
     async authorize(req, ctx) {
-      return decisionToProto(await app.authorize.authorize(principal(ctx), meta(ctx), inputOf(req, '')));
+      return decisionToProto(await app.authorize.authorize(principalOf(ctx), metaOf(ctx), inputOf(req, '')));
     },
     async authorizeBatch(req, ctx) {
       const checks = req.checks.map((c, i) => inputOf(c, `checks[${i}].`));
-      const decisions = await app.authorize.authorizeBatch(principal(ctx), meta(ctx), checks);
+      const decisions = await app.authorize.authorizeBatch(principalOf(ctx), metaOf(ctx), checks);
       return { decisions: decisions.map(decisionToProto) };
     },
     async listApprovals(req, ctx) {
-      const page = await app.approvals.list(principal(ctx), {
+      const page = await app.approvals.list(principalOf(ctx), {
         agentId: req.agentId,
         status: filterEnum(req.status, approvalStatusFromProto, 'status'),
         pageSize: req.pageSize,
@@ -83,10 +81,10 @@ export function authorizeServiceImpl(app: App): ServiceImpl<typeof AuthorizeServ
       return { approvals: page.items.map(approvalToProto), nextPageToken: page.nextCursor ?? '' };
     },
     async approveRequest(req, ctx) {
-      return { approval: approvalToProto(await app.approvals.approve(principal(ctx), req.approvalId, req.reason)) };
+      return { approval: approvalToProto(await app.approvals.approve(principalOf(ctx), req.approvalId, req.reason)) };
     },
     async denyRequest(req, ctx) {
-      return { approval: approvalToProto(await app.approvals.deny(principal(ctx), req.approvalId, req.reason)) };
+      return { approval: approvalToProto(await app.approvals.deny(principalOf(ctx), req.approvalId, req.reason)) };
     },
   };
 }

@@ -2,7 +2,7 @@
  * DelegationService handlers: convert the request, call one use case, convert the result.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import { DelegationDirection, type DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
 import {
   DelegationSchema,
@@ -15,7 +15,7 @@ import {
 import type { App } from '../app/app.js';
 import type { DelegationView, EffectivePermissionView, ListDelegationsInput } from '../app/delegations.js';
 import { invalidArgument } from '../domain/errors.js';
-import { principalKey } from './context.js';
+import { principalOf } from './context.js';
 import { permissionToProto, permissionsFromProto, toDate, toTimestamp } from './mapping.js';
 
 const STATUSES: Record<DelegationView['status'], DelegationStatus> = {
@@ -64,12 +64,11 @@ function directionFromProto(direction: DelegationDirection): ListDelegationsInpu
   }
 }
 
-const principal = (ctx: HandlerContext) => ctx.values.get(principalKey);
 
 export function delegationServiceImpl(app: App): ServiceImpl<typeof DelegationService> {
   return {
     async createDelegation(req, ctx) {
-      const delegation = await app.delegations.create(principal(ctx), {
+      const delegation = await app.delegations.create(principalOf(ctx), {
         fromAgentId: req.fromAgentId,
         toAgentId: req.toAgentId,
         permissions: permissionsFromProto(req.permissions, 'permissions'),
@@ -79,7 +78,7 @@ export function delegationServiceImpl(app: App): ServiceImpl<typeof DelegationSe
       return { delegation: delegationToProto(delegation) };
     },
     async listDelegations(req, ctx) {
-      const page = await app.delegations.list(principal(ctx), {
+      const page = await app.delegations.list(principalOf(ctx), {
         agentId: req.agentId,
         direction: directionFromProto(req.direction),
         includeInactive: req.includeInactive,
@@ -89,11 +88,11 @@ export function delegationServiceImpl(app: App): ServiceImpl<typeof DelegationSe
       return { delegations: page.items.map(delegationToProto), nextPageToken: page.nextCursor ?? '' };
     },
     async getEffectivePermissions(req, ctx) {
-      const permissions = await app.delegations.effectivePermissions(principal(ctx), req.agentId);
+      const permissions = await app.delegations.effectivePermissions(principalOf(ctx), req.agentId);
       return { permissions: permissions.map(effectivePermissionToProto) };
     },
     async revokeDelegation(req, ctx) {
-      const { delegation, revokedCount } = await app.delegations.revoke(principal(ctx), req.delegationId);
+      const { delegation, revokedCount } = await app.delegations.revoke(principalOf(ctx), req.delegationId);
       return { delegation: delegationToProto(delegation), revokedCount };
     },
   };
