@@ -1,8 +1,9 @@
 /** Agents on the embedded engine. */
 import type { AgentType, Permission, StoredAgentStatus } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit, uniqueIds } from '../limits.js';
 import type { AgentFilter, AgentRecord, AgentStore, Page } from '../store.js';
-import { clampLimit, createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
+import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface AgentRow {
   tenant_id: string;
@@ -137,7 +138,7 @@ export function createAgentStore(db: Db): AgentStore {
       }),
     getMany: (tenantId, ids) =>
       guard(() => {
-        const unique = [...new Set(ids)].slice(0, 1000);
+        const unique = uniqueIds(ids);
         return unique.length === 0 ? [] : byIds.all(tenantId, JSON.stringify(unique)).map(fromRow);
       }),
     findByTokenHash: (tokenHash) =>

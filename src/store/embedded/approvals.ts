@@ -1,8 +1,9 @@
 /** Approvals on the embedded engine. */
 import type { Actor, ApprovalStatus, Arguments } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit } from '../limits.js';
 import type { ApprovalFilter, ApprovalRecord, ApprovalStore, Page, PageResult } from '../store.js';
-import { clampLimit, createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
+import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface ApprovalRow {
   tenant_id: string;

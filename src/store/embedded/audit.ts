@@ -5,8 +5,9 @@
  */
 import type { Actor, Arguments, AuditResult, ReasonCode } from '../../domain/types.js';
 import { decodeSeqCursor, seqPageOf } from '../cursor.js';
+import { clampLimit, seqOf } from '../limits.js';
 import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
-import { clampLimit, createGuard, fromJson, ms, statementCache, type Db } from './sqlite.js';
+import { createGuard, fromJson, ms, statementCache, type Db } from './sqlite.js';
 
 interface AuditRow {
   tenant_id: string;
@@ -212,7 +213,7 @@ export function createAuditStore(db: Db): AuditStore {
     oldestSeq: () => guard(() => oldest.get() ?? undefined),
     scan: (tenantId, filter, afterSeq, limit) => guard(() => scan(tenantId, filter, afterSeq, limit)),
     deleteOlderThan: (time, limit) =>
-      guard(() => deleteTx.immediate(ms(time), Math.min(10_000, Math.max(1, Math.trunc(limit) || 1)))),
+      guard(() => deleteTx.immediate(ms(time), clampLimit(limit, 10_000))),
   };
 
   function scan(tenantId: string, filter: AuditFilter, afterSeq: number, limit: number): StoredAuditRecord[] {
@@ -237,9 +238,4 @@ export function createAuditStore(db: Db): AuditStore {
     const paged = seqPageOf(rows, limit, (row) => row.seq);
     return { items: paged.items.map(fromRow), nextCursor: paged.nextCursor, total };
   }
-}
-
-/** A seq bound as SQLite wants it: a whole number (a fraction or NaN would bind as REAL or fail). */
-function seqOf(value: number): number {
-  return Number.isFinite(value) ? Math.max(0, Math.floor(value)) : 0;
 }

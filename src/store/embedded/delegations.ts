@@ -1,8 +1,9 @@
 /** Delegations on the embedded engine. */
 import type { Permission } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit, uniqueIds } from '../limits.js';
 import type { DelegationFilter, DelegationRecord, DelegationStore, Page, PageResult } from '../store.js';
-import { clampLimit, createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
+import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface DelegationRow {
   tenant_id: string;
@@ -67,9 +68,6 @@ const DIRECTION_SQL: Record<DelegationFilter['direction'], string> = {
   both: '(from_agent_id = @agentId OR to_agent_id = @agentId)',
 };
 
-/** Contract bound on id lists read in one query. */
-const MAX_IDS = 1000;
-
 /** Builds the delegation store over an open, migrated database. */
 export function createDelegationStore(db: Db): DelegationStore {
   const guard = createGuard(db);
@@ -125,7 +123,7 @@ export function createDelegationStore(db: Db): DelegationStore {
       }),
     getMany: (tenantId, ids) =>
       guard(() => {
-        const unique = [...new Set(ids)].slice(0, MAX_IDS);
+        const unique = uniqueIds(ids);
         if (unique.length === 0) return [];
         return byIds.all(tenantId, JSON.stringify(unique)).map(fromRow);
       }),

@@ -98,7 +98,3 @@ export function pageClause(col: string, hasCursor: boolean): string {
   return `${after} ORDER BY ${col} DESC, id DESC LIMIT @take`;
 }
 
-/** Page sizes are 1 to 1000 by contract; clamping keeps a caller bug from reading a whole table. */
-export function clampLimit(limit: number): number {
-  return Math.min(1000, Math.max(1, Math.trunc(limit) || 1));
-}

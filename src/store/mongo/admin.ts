@@ -1,6 +1,6 @@
 /** The global admin credential on the mongo engine: one document, no tenant (it spans them all). */
 import type { AdminStore } from '../store.js';
-import { isDuplicateKey, type Guard } from './driver.js';
+import { insertOnce, type Guard } from './driver.js';
 import type { Collections } from './schema.js';
 
 export function createAdminStore(c: Collections, guard: Guard): AdminStore {
@@ -8,14 +8,6 @@ export function createAdminStore(c: Collections, guard: Guard): AdminStore {
     getAdminTokenHash: () => guard(async () => (await c.admin.findOne({ _id: 'admin' }))?.tokenHash),
     // The unique `_id` makes "first writer wins" one atomic insert, across every replica.
     setAdminTokenHashIfAbsent: (hash) =>
-      guard(async () => {
-        try {
-          await c.admin.insertOne({ _id: 'admin', tokenHash: hash });
-          return true;
-        } catch (err) {
-          if (isDuplicateKey(err)) return false;
-          throw err;
-        }
-      }),
+      guard(() => insertOnce((d) => c.admin.insertOne(d), { _id: 'admin' as const, tokenHash: hash })),
   };
 }

@@ -17,16 +17,14 @@
 import type { Filter, UpdateFilter } from 'mongodb';
 
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit, uniqueIds } from '../limits.js';
 import type { AgentFilter, AgentRecord, AgentStore, Page, PageResult } from '../store.js';
 import { agentFromDoc, agentQuotaKey, agentToDoc, docKey, type AgentDoc, type AgentQuotaDoc } from './codec.js';
-import { clampLimit, isDuplicateKey, type Guard } from './driver.js';
+import { isDuplicateKey, type Guard } from './driver.js';
 import type { WithLock } from './locks.js';
 import type { Collections } from './schema.js';
 
 const CONFLICT = 'an agent with this id or token';
-
-/** Contract bound on id lists read in one query. */
-const MAX_IDS = 1000;
 
 /**
  * Claim attempts per create. Each failed attempt means another create of the same owner
@@ -190,7 +188,7 @@ export function createAgentStore(c: Collections, guard: Guard, withLock: WithLoc
       }),
     getMany: (tenantId, ids) =>
       guard(async () => {
-        const keys = [...new Set(ids)].slice(0, MAX_IDS).map((id) => docKey(tenantId, id));
+        const keys = uniqueIds(ids).map((id) => docKey(tenantId, id));
         if (keys.length === 0) return [];
         return (await c.agents.find({ _id: { $in: keys } }).toArray()).map(agentFromDoc);
       }),

@@ -19,6 +19,7 @@ import type { Filter } from 'mongodb';
 
 import type { Actor } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit } from '../limits.js';
 import { storeUnavailable } from '../errors.js';
 import type { ApprovalFilter, ApprovalRecord, ApprovalStore, Page, PageResult } from '../store.js';
 import {
@@ -31,7 +32,7 @@ import {
   type ApprovalDecisionDoc,
   type ApprovalDoc,
 } from './codec.js';
-import { clampLimit, isDuplicateKey, type Guard } from './driver.js';
+import { insertOnce, isDuplicateKey, type Guard } from './driver.js';
 import type { Collections } from './schema.js';
 
 /** Who decides an approval that lapsed while pending. */
@@ -85,20 +86,6 @@ function statusFilter(status: ApprovalFilter['status'], now: Date): Filter<Appro
 
 export function createApprovalStore(c: Collections, guard: Guard): ApprovalStore {
   const byKey = (key: string) => c.approvals.findOne({ _id: key });
-
-  /** Inserts `doc` unless it exists; true when this call inserted it. */
-  const insertOnce = async <T extends { _id: string }>(
-    insert: (doc: T) => Promise<unknown>,
-    doc: T,
-  ): Promise<boolean> => {
-    try {
-      await insert(doc);
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  };
 
   const getOrCreatePending = async (candidate: ApprovalRecord, now: Date) => {
     const { tenantId, agentId, requestHash } = candidate;

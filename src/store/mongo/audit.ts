@@ -18,10 +18,11 @@
 import type { Filter } from 'mongodb';
 
 import { decodeSeqCursor, seqPageOf } from '../cursor.js';
+import { clampLimit, seqOf } from '../limits.js';
 import { storeConflict, storeUnavailable } from '../errors.js';
 import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
 import { auditFromDoc, auditToDoc, docKey, storedAuditFromDoc, type AuditBatchDoc, type AuditDoc } from './codec.js';
-import { clampLimit, escapeRegex, isDuplicateKey, sleep, type Guard } from './driver.js';
+import { escapeRegex, isDuplicateKey, sleep, type Guard } from './driver.js';
 import type { Collections } from './schema.js';
 
 /**
@@ -72,11 +73,6 @@ function chunks(entries: readonly AuditRecord[]): AuditRecord[][] {
   }
   if (current.length > 0) out.push(current);
   return out;
-}
-
-/** A seq bound as a whole number (a fraction, NaN or a negative number means "from the start"). */
-function seqOf(value: number): number {
-  return Number.isFinite(value) ? Math.max(0, Math.floor(value)) : 0;
 }
 
 export function createAuditStore(c: Collections, guard: Guard): AuditStore {
@@ -179,7 +175,7 @@ export function createAuditStore(c: Collections, guard: Guard): AuditStore {
   };
 
   const deleteOlderThan = async (time: Date, limit: number): Promise<number> => {
-    const max = Math.min(10_000, Math.max(1, Math.trunc(limit) || 1));
+    const max = clampLimit(limit, 10_000);
     const newest = await c.audit.findOne({}, { sort: { seq: -1 }, projection: { seq: 1 } });
     if (newest === null) return 0;
     const oldest = await c.audit

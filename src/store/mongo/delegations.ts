@@ -8,13 +8,11 @@
 import type { Filter } from 'mongodb';
 
 import { decodeCursor, pageOf } from '../cursor.js';
+import { clampLimit, uniqueIds } from '../limits.js';
 import type { DelegationFilter, DelegationRecord, DelegationStore, Page, PageResult } from '../store.js';
 import { delegationFromDoc, delegationToDoc, docKey, type DelegationDoc } from './codec.js';
-import { clampLimit, type Guard } from './driver.js';
+import { type Guard } from './driver.js';
 import type { Collections } from './schema.js';
-
-/** Contract bound on id lists read in one query. */
-const MAX_IDS = 1000;
 
 function activeAt(now: Date): Filter<DelegationDoc> {
   return { status: 'active', $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] };
@@ -75,7 +73,7 @@ export function createDelegationStore(c: Collections, guard: Guard): DelegationS
       }),
     getMany: (tenantId, ids) =>
       guard(async () => {
-        const keys = [...new Set(ids)].slice(0, MAX_IDS).map((id) => docKey(tenantId, id));
+        const keys = uniqueIds(ids).map((id) => docKey(tenantId, id));
         if (keys.length === 0) return [];
         return (await c.delegations.find({ _id: { $in: keys } }).toArray()).map(delegationFromDoc);
       }),

@@ -142,9 +142,19 @@ export function createGuard(conn: Connection): Guard {
   };
 }
 
-/** Page sizes are 1 to 1000 by contract; clamping keeps a caller bug from reading a whole collection. */
-export function clampLimit(limit: number): number {
-  return Math.min(1000, Math.max(1, Math.trunc(limit) || 1));
+
+/**
+ * Inserts `doc` unless its key exists; true when this call inserted it. Every exactly-once
+ * promise of this engine is such an insert of a never-reused key (see schema.ts).
+ */
+export async function insertOnce<T extends { _id: unknown }>(insert: (doc: T) => Promise<unknown>, doc: T): Promise<boolean> {
+  try {
+    await insert(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
 }
 
 /** Escapes `text` for use inside a regular expression (MongoDB's PCRE and FerretDB's RE2 alike). */

@@ -9,20 +9,13 @@
  */
 import type { SessionRecord, SessionStore } from '../store.js';
 import { docKey, sessionEndToDoc, sessionFromDoc, sessionToDoc } from './codec.js';
-import { isDuplicateKey, type Guard } from './driver.js';
+import { insertOnce, type Guard } from './driver.js';
 import type { Collections } from './schema.js';
 
 export function createSessionStore(c: Collections, guard: Guard): SessionStore {
   /** Inserts the end of a session; false when it had ended already. */
-  const insertEnd = async (s: { tenantId: string; id: string; userId: string }, at: Date): Promise<boolean> => {
-    try {
-      await c.sessionEnds.insertOne(sessionEndToDoc(s, at));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  };
+  const insertEnd = (s: { tenantId: string; id: string; userId: string }, at: Date): Promise<boolean> =>
+    insertOnce((d) => c.sessionEnds.insertOne(d), sessionEndToDoc(s, at));
 
   const create = async (session: SessionRecord): Promise<void> => {
     await c.sessions.insertOne(sessionToDoc(session));
