@@ -11,11 +11,6 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { callMetaKey } from './context.js';
 
-/** Lower-case gRPC code name (`ok`, `not_found`, `canceled`) of how a call ended. */
-function codeOf(error: unknown): string {
-  return error === undefined ? 'ok' : codeToString(ConnectError.from(error).code);
-}
-
 /** `grpc`, `grpc-web` or `connect`, from the request's content type. */
 function protocolOf(header: Headers): string {
   const type = header.get('content-type') ?? '';
@@ -52,11 +47,16 @@ export function observeInterceptor(metrics: Metrics, logger: Logger): Intercepto
       if (finished) return;
       finished = true;
       const seconds = (performance.now() - started) / 1000;
-      const code = codeOf(error);
+      const failure = error === undefined ? undefined : ConnectError.from(error).code;
+      // Lower-case gRPC code name: `ok`, `not_found`, `canceled`.
+      const code = failure === undefined ? 'ok' : codeToString(failure);
       metrics.rpcCalls.inc({ procedure, code });
       metrics.rpcDuration.observe({ procedure, code }, seconds);
+      const fault = failure !== undefined && SERVER_FAULTS.has(failure);
+      // Faults are always logged; other calls only when the level includes info.
+      if (!fault && !logger.isLevelEnabled('info')) return;
       const line = { requestId, procedure, protocol: protocolOf(req.header), code, durationMs: Math.round(seconds * 1e6) / 1e3 };
-      if (error !== undefined && SERVER_FAULTS.has(ConnectError.from(error).code)) logger.error(line, 'rpc failed');
+      if (fault) logger.error(line, 'rpc failed');
       else logger.info(line, 'rpc finished');
     };
 
