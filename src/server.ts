@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
+import { deadlineInterceptor } from './server/deadline.js';
 import { createDualListener } from './server/dual-listener.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
@@ -80,7 +81,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const callsShutdown = new AbortController();
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
-  const outer = [observeInterceptor(metrics, logger), streamShutdownInterceptor(streamsShutdown.signal)];
+  const outer = [observeInterceptor(metrics, logger), deadlineInterceptor(), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
   const kavachRoutes = routes(app, { health, logger });
   const rpc = connectNodeAdapter({
