@@ -2,13 +2,15 @@
  * Bounded store calls (KAVACH_STORE_TIMEOUT_MS) and a circuit breaker, around the whole store
  * contract whatever the engine. A store that hangs (a frozen database, a lost network without
  * resets) would otherwise hang every call with it: here each call fails as `unavailable` once it
- * has taken `timeoutMs`, and from that moment the store counts as down.
+ * has taken `timeoutMs`.
  *
- * While the store is down, calls fail as `unavailable` at once instead of each waiting out its
- * own limit (the circuit is open). After `retryMs` one call is let through as a probe (half
- * open); an answer from the store (any answer that is not "unavailable") closes the circuit, a
- * failure opens it again. `ping` always reaches the store, so a periodic health ping both
- * detects an outage and ends one without waiting for traffic.
+ * One slow or failed call does not make the store count as down (an expensive query must not
+ * fail everyone else's calls): it starts a `ping`, itself bounded, and only a failed ping opens
+ * the circuit. While the circuit is open, calls fail as `unavailable` at once instead of each
+ * waiting out its own limit. After `retryMs` one call is let through as a probe (half open); an
+ * answer from the store (any answer that is not "unavailable") closes the circuit, a failure
+ * opens it again. `ping` always reaches the store, so a periodic health ping both detects an
+ * outage and ends one without waiting for traffic.
  *
  * A timed-out call is abandoned, not cancelled: its write may still land when the store wakes
  * up, exactly as after a network failure. Callers already treat `unavailable` as "outcome
@@ -69,6 +71,9 @@ export function withTimeLimits(store: Store, options: TimeLimitOptions): Bounded
   // closed: calls go through; open: calls fail fast until retryMs passed; probing: one call is out.
   let state: 'closed' | 'open' | 'probing' = 'closed';
   let openedAt = 0;
+  let verifying = false;
+  // Set once the wrapped store exists: a ping through it, whose outcome opens or closes the circuit.
+  let verify: () => void = () => undefined;
 
   const emit = (available: boolean): void => {
     for (const listener of [...listeners]) listener(available);
@@ -93,8 +98,15 @@ export function withTimeLimits(store: Store, options: TimeLimitOptions): Bounded
     }
     return false;
   };
-  const settle = (err: unknown): void => {
-    if (isUnavailable(err)) failed();
+  /** A call found the store unreachable or hung. */
+  const unanswered = (operation: string): void => {
+    // A ping, or the probe of an open circuit: the store is down.
+    if (operation === 'ping' || state === 'probing') failed();
+    // One call's failure may be the call's own fault (an expensive query): ask the store.
+    else if (state === 'closed') verify();
+  };
+  const settle = (operation: string, err: unknown): void => {
+    if (isUnavailable(err)) unanswered(operation);
     else answered();
   };
 
@@ -105,7 +117,7 @@ export function withTimeLimits(store: Store, options: TimeLimitOptions): Bounded
     try {
       result = call();
     } catch (err) {
-      settle(err);
+      settle(operation, err);
       throw err;
     }
     if (!isThenable(result)) {
@@ -116,7 +128,7 @@ export function withTimeLimits(store: Store, options: TimeLimitOptions): Bounded
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        failed();
+        unanswered(operation);
         reject(storeUnavailable(new StoreTimeoutError(operation, timeoutMs)));
       }, timeoutMs);
       // A pending store call must not keep the process alive on its own.
@@ -131,12 +143,22 @@ export function withTimeLimits(store: Store, options: TimeLimitOptions): Bounded
         (err: unknown) => {
           clearTimeout(timer);
           if (timedOut) return;
-          settle(err);
+          settle(operation, err);
           reject(err);
         },
       );
     });
   });
+
+  verify = () => {
+    if (verifying) return;
+    verifying = true;
+    // The ping's own outcome opens the circuit (or keeps it closed); nothing to handle here.
+    bounded.ping().then(
+      () => (verifying = false),
+      () => (verifying = false),
+    );
+  };
 
   return {
     store: bounded,

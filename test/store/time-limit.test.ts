@@ -19,14 +19,19 @@ describeStoreContract('embedded, time-limited', async () => withTimeLimits(openE
 /** An embedded store that can be switched to hang (never answer) or fail like a lost connection. */
 function switchableStore() {
   const engine = openEmbeddedStore({ path: ':memory:' });
-  const state = { mode: 'ok' as 'ok' | 'hang' | 'conflict', reached: 0 };
-  const store = wrapStore(engine, (_operation, call) => {
+  const state = { mode: 'ok' as 'ok' | 'hang' | 'slow-query' | 'conflict', reached: 0 };
+  const store = wrapStore(engine, (operation, call) => {
     state.reached++;
-    if (state.mode === 'hang') return new Promise(() => undefined);
+    if (state.mode === 'hang' || (state.mode === 'slow-query' && operation === 'audit.query')) return new Promise(() => undefined);
     if (state.mode === 'conflict') return Promise.reject(storeConflict('record already exists'));
     return call();
   });
   return { engine, store, state };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
 }
 
 async function failureOf(call: Promise<unknown>): Promise<KavachError> {
@@ -52,24 +57,42 @@ describe('store time limits', () => {
     const bounded = withTimeLimits(s.store, { timeoutMs: 50, retryMs: 1000, now: () => clock });
     const changes: boolean[] = [];
     bounded.onAvailabilityChange((available) => changes.push(available));
-    return { ...s, bounded, changes, advance: (ms: number) => (clock += ms) };
+    /** Hangs the store and waits until a call found it hung and the ping that followed confirmed it. */
+    const hangUntilDown = async (): Promise<KavachError> => {
+      s.state.mode = 'hang';
+      const err = await failureOf(bounded.store.admin.getAdminTokenHash());
+      await until(() => !bounded.isAvailable());
+      return err;
+    };
+    return { ...s, bounded, changes, hangUntilDown, advance: (ms: number) => (clock += ms) };
   }
 
-  it('fails a hung call as unavailable once the limit passed, and counts the store as down', async () => {
+  it('fails a hung call as unavailable once the limit passed, and counts the store as down once a ping confirms it', async () => {
     const { bounded, state, changes } = setup();
     state.mode = 'hang';
     const err = await failureOf(bounded.store.agents.findByTokenHash(aTokenHash()));
     expect(err.kind).toBe('unavailable');
     expect(err.cause).toBeInstanceOf(StoreTimeoutError);
     expect((err.cause as StoreTimeoutError).operation).toBe('agents.findByTokenHash');
-    expect(bounded.isAvailable()).toBe(false);
+    await until(() => !bounded.isAvailable());
     expect(changes).toEqual([false]);
   });
 
+  it('does not count the store as down for one slow call when the store answers a ping', async () => {
+    const { bounded, state, changes } = setup();
+    state.mode = 'slow-query';
+    const err = await failureOf(bounded.store.audit.query('t1', {}, { limit: 10 }));
+    expect(err.cause).toBeInstanceOf(StoreTimeoutError);
+    // The ping that followed answered: other calls keep reaching the store.
+    await bounded.store.ping();
+    expect(await bounded.store.agents.findByTokenHash(aTokenHash())).toBeUndefined();
+    expect(bounded.isAvailable()).toBe(true);
+    expect(changes).toEqual([]);
+  });
+
   it('fails calls at once without reaching the store while it is known to be down', async () => {
-    const { bounded, state } = setup();
-    state.mode = 'hang';
-    await failureOf(bounded.store.admin.getAdminTokenHash());
+    const { bounded, state, hangUntilDown } = setup();
+    await hangUntilDown();
     state.mode = 'ok';
     const reached = state.reached;
     const err = await failureOf(bounded.store.agents.create(anAgent(), 10, new Date()));
@@ -79,9 +102,8 @@ describe('store time limits', () => {
   });
 
   it('lets one probe through after the retry interval; an answer closes the circuit', async () => {
-    const { bounded, state, changes, advance } = setup();
-    state.mode = 'hang';
-    await failureOf(bounded.store.admin.getAdminTokenHash());
+    const { bounded, state, changes, advance, hangUntilDown } = setup();
+    await hangUntilDown();
     advance(1000);
     state.mode = 'ok';
     const reached = state.reached;
@@ -92,9 +114,8 @@ describe('store time limits', () => {
   });
 
   it('opens again when the probe fails, and fails fast while the probe is out', async () => {
-    const { bounded, state, advance } = setup();
-    state.mode = 'hang';
-    await failureOf(bounded.store.admin.getAdminTokenHash());
+    const { bounded, state, advance, hangUntilDown } = setup();
+    await hangUntilDown();
     advance(1000);
     const probe = failureOf(bounded.store.admin.getAdminTokenHash());
     const meanwhile = await failureOf(bounded.store.admin.getAdminTokenHash());
