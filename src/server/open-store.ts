@@ -26,6 +26,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
         serverSelectionTimeoutMS: config.storeTimeoutMs,
         connectTimeoutMS: config.storeTimeoutMs,
         socketTimeoutMS: Math.max(10_000, 4 * config.storeTimeoutMs),
+        maxTimeMS: config.storeTimeoutMs,
       });
     }
   }

@@ -45,6 +45,8 @@ export interface MongoStoreOptions {
    * operation fails as unavailable (a hung server). Driver default (none) when undefined.
    */
   readonly socketTimeoutMS?: number | undefined;
+  /** Server-side time limit of the audit log's filtered reads (`maxTimeMS`). None when undefined. */
+  readonly maxTimeMS?: number | undefined;
   /** Connections per process. The engine is correct with any value (it never relies on 1). */
   readonly maxPoolSize?: number | undefined;
 }
@@ -104,7 +106,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     agents: createAgentStore(c, guard, withLock),
     rateLimits: createRateLimitStore(c, guard),
     approvals: createApprovalStore(c, guard),
-    audit: createAuditStore(c, guard),
+    audit: createAuditStore(c, guard, { maxTimeMS: options.maxTimeMS }),
     throttles: createThrottleStore(c, guard),
     delegations: createDelegationStore(c, guard),
     ping: () =>
