@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportAuditRequestSchema, TailAuditRequestSchema, AuditService } from '../../gen/kavach/v1/audit_service_pb.js';
 import { SignUpRequestSchema } from '../../gen/kavach/v1/auth_service_pb.js';
+import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { HealthCheckRequestSchema } from '../../gen/health/v1/health_pb.js';
 import { RAW_PROTOCOLS, rawCall } from '../support/raw-rpc.js';
 import { aSignUpRequest } from '../support/requests.js';
@@ -71,6 +72,40 @@ describe.each(RAW_PROTOCOLS)('deadlines over %s', (protocol) => {
       timeoutMs: 30_000,
     });
     expect(outcome).toEqual({ code: 'ok', messages: 1 });
+  });
+});
+
+describe('a long ExportAudit whose deadline passes while it is being sent (gRPC, slow reader)', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startServer();
+    // 3,000 audit entries: decisions on agents that do not exist, 100 per batch.
+    const authz = createClient(AuthorizeService, createGrpcTransport({ baseUrl: srv.url }));
+    for (let b = 0; b < 30; b++) {
+      const checks = Array.from({ length: 100 }, (_, i) => ({ agentId: `agt_missing${b}x${i}`, action: 'read', resource: `mcp:export:item${i}` }));
+      await authz.authorizeBatch({ checks }, { headers: { authorization: `Bearer ${srv.adminToken}` } });
+    }
+  }, 60_000);
+  afterAll(() => srv.close());
+
+  const exportCall = (timeoutMs: number | undefined, pauseReadingMs?: number) =>
+    rawCall(srv.url, 'grpc', {
+      procedure: '/kavach.v1.AuditService/ExportAudit',
+      kind: 'stream',
+      message: toBinary(ExportAuditRequestSchema, create(ExportAuditRequestSchema)),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(pauseReadingMs === undefined ? {} : { pauseReadingMs }),
+      headers: { authorization: `Bearer ${srv.adminToken}` },
+    });
+
+  it('ends with DEADLINE_EXCEEDED after the chunks sent in time, never with OK on a truncated export', async () => {
+    const whole = await exportCall(undefined);
+    expect(whole.code).toBe('ok');
+    // The reader pauses well past the deadline, so the server is mid-export when it passes.
+    const cut = await exportCall(300, 1500);
+    expect(cut.code).toBe('deadline_exceeded');
+    expect(cut.messages).toBeGreaterThan(0);
+    expect(cut.messages).toBeLessThan(whole.messages);
   });
 });
 

@@ -24,6 +24,11 @@ export interface RawCall {
   readonly headers?: Record<string, string>;
   /** The client gives up (and reports `client-gave-up`) after this long. Default 20 s. */
   readonly giveUpMs?: number;
+  /**
+   * gRPC only: read nothing for this long after sending, so HTTP/2 flow control holds the
+   * server's writes (a slow reader), then read everything.
+   */
+  readonly pauseReadingMs?: number;
 }
 
 export interface RawOutcome {
@@ -74,6 +79,10 @@ function grpcCall(url: string, call: RawCall): Promise<RawOutcome> {
     }, call.giveUpMs ?? 20_000);
     stream.on('response', (headers) => (headerStatus = headers['grpc-status'] as string | undefined));
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    if (call.pauseReadingMs !== undefined) {
+      stream.pause();
+      setTimeout(() => stream.resume(), call.pauseReadingMs);
+    }
     stream.on('trailers', (trailers) => (headerStatus = (trailers['grpc-status'] as string | undefined) ?? headerStatus));
     stream.on('error', reject);
     stream.on('end', () => {
