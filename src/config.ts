@@ -45,6 +45,8 @@ export interface Config {
   readonly auditTailBufferSize: number;
   /** How long in-flight calls may take to finish on shutdown, in milliseconds. */
   readonly shutdownGraceMs: number;
+  /** Longest one store operation may take before it fails as Unavailable, in milliseconds. */
+  readonly storeTimeoutMs: number;
   /** Rejected credentials audited one by one per source and minute; the rest are counted in a summary. */
   readonly rejectionAuditsPerMinute: number;
 }
@@ -169,5 +171,6 @@ export function loadConfig(env: Env = process.env): Config {
     auditTailBufferSize: intSetting(env, 'KAVACH_AUDIT_TAIL_BUFFER', 1000, 1, 100_000),
     shutdownGraceMs: intSetting(env, 'KAVACH_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
     rejectionAuditsPerMinute: intSetting(env, 'KAVACH_REJECTION_AUDITS_PER_MINUTE', 60, 1, 100_000),
+    storeTimeoutMs: intSetting(env, 'KAVACH_STORE_TIMEOUT_MS', 3000, 100, 60_000),
   };
 }

@@ -22,12 +22,15 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
+import { deadlineInterceptor } from './server/deadline.js';
 import { createDualListener } from './server/dual-listener.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
 import { withOuterInterceptors } from './server/router.js';
+import { watchStoreHealth } from './server/store-health.js';
 import { shuttingDownError, streamShutdownInterceptor } from './server/stream-shutdown.js';
+import { withTimeLimits } from './store/time-limit.js';
 
 export interface ServerOptions {
   /** Defaults to a pino logger at `config.logLevel`. */
@@ -64,7 +67,8 @@ function formatUrl(host: string, port: number): string {
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<KavachServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const store = instrumentStore(await openStore(config, logger), metrics);
+  const bounded = withTimeLimits(await openStore(config, logger), { timeoutMs: config.storeTimeoutMs });
+  const store = instrumentStore(bounded.store, metrics);
   let app: App;
   try {
     app = await createApp({ config, store, logger, now: options.now });
@@ -75,12 +79,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   metrics.observeAuditQueue(() => app.auditQueueDepth());
 
   const health = createHealth();
+  const storeHealth = watchStoreHealth({ bounded, ping: () => store.ping(), health, logger });
   // Streams end as soon as shutdown starts; every other call only when the grace period is over.
   const streamsShutdown = new AbortController();
   const callsShutdown = new AbortController();
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
-  const outer = [observeInterceptor(metrics, logger), streamShutdownInterceptor(streamsShutdown.signal)];
+  const outer = [observeInterceptor(metrics, logger), deadlineInterceptor(), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
   const kavachRoutes = routes(app, { health, logger });
   const rpc = connectNodeAdapter({
@@ -135,6 +140,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   let closing: Promise<void> | undefined;
 
   const shutdown = async (): Promise<void> => {
+    storeHealth.stop();
     health.setServing(false);
     if (listener.listening) listener.close();
     // Let Watch streams write NOT_SERVING before they are ended.
@@ -175,7 +181,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // (slow-client protection) for the connections the listener hands it.
       http1.emit('listening');
       bound = { host: config.host, port: (listener.address() as AddressInfo).port };
-      health.setServing(true);
+      // SERVING while the store answers (store-health.ts).
+      storeHealth.start();
       return bound;
     },
     url() {

@@ -21,6 +21,16 @@ function protocolOf(header: Headers): string {
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
+/**
+ * The code a call ended with. Once the call's signal aborted (client gone, deadline passed),
+ * whatever the handler or the transport threw afterwards (a write to a closed stream, an abort
+ * error) is a consequence of that abort, not a server fault: the abort's own status counts.
+ */
+function codeOf(error: unknown, signal: AbortSignal): Code {
+  if (error instanceof ConnectError || !signal.aborted) return ConnectError.from(error).code;
+  return ConnectError.from(signal.reason, Code.Canceled).code;
+}
+
 /** Yields `stream`, then reports how it ended: normally, with an error, or abandoned (canceled). */
 async function* reportEnd<T>(stream: AsyncIterable<T>, done: (error: unknown) => void): AsyncGenerator<T> {
   let outcome: { error: unknown } | undefined;
@@ -47,7 +57,7 @@ export function observeInterceptor(metrics: Metrics, logger: Logger): Intercepto
       if (finished) return;
       finished = true;
       const seconds = (performance.now() - started) / 1000;
-      const failure = error === undefined ? undefined : ConnectError.from(error).code;
+      const failure = error === undefined ? undefined : codeOf(error, req.signal);
       // Lower-case gRPC code name: `ok`, `not_found`, `canceled`.
       const code = failure === undefined ? 'ok' : codeToString(failure);
       metrics.rpcCalls.inc({ procedure, code });
@@ -57,6 +67,7 @@ export function observeInterceptor(metrics: Metrics, logger: Logger): Intercepto
       if (!fault && !logger.isLevelEnabled('info')) return;
       const line = { requestId, procedure, protocol: protocolOf(req.header), code, durationMs: Math.round(seconds * 1e6) / 1e3 };
       if (fault) logger.error(line, 'rpc failed');
+      else if (failure === Code.Canceled) logger.info(line, 'rpc canceled by the client');
       else logger.info(line, 'rpc finished');
     };
 

@@ -17,7 +17,17 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
     case 'mongo': {
       const { openMongoStore } = await import('../store/mongo/open.js');
       logger.info({ engine: 'mongo', database: config.mongoDatabase }, 'opening store');
-      return openMongoStore({ uri: config.mongoUri, database: config.mongoDatabase, logger });
+      return openMongoStore({
+        uri: config.mongoUri,
+        database: config.mongoDatabase,
+        logger,
+        // Every call is also bounded above the driver (store/time-limit.ts); these make the driver
+        // itself give up on an unreachable server and on a socket that stopped answering.
+        serverSelectionTimeoutMS: config.storeTimeoutMs,
+        connectTimeoutMS: config.storeTimeoutMs,
+        socketTimeoutMS: Math.max(10_000, 4 * config.storeTimeoutMs),
+        maxTimeMS: config.storeTimeoutMs,
+      });
     }
   }
 }

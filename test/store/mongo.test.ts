@@ -59,7 +59,8 @@ describeMongo('mongo store', (mongo) => {
   describeStoreContract('mongo', async () => {
     const database = freshDatabaseName('kstore');
     databases.push(database);
-    return openMongoStore({ uri: mongo.uri, database, client });
+    // maxTimeMS as the server sets it: every audit query and scan of the contract carries it.
+    return openMongoStore({ uri: mongo.uri, database, client, maxTimeMS: 30_000 });
   });
 
   describe('schema', () => {

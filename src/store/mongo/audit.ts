@@ -75,7 +75,13 @@ function chunks(entries: readonly AuditRecord[]): AuditRecord[][] {
   return out;
 }
 
-export function createAuditStore(c: Collections, guard: Guard): AuditStore {
+/**
+ * `maxTimeMS` bounds, on the server, the reads whose cost a caller's filter decides (QueryAudit's
+ * page and count, ExportAudit's scan): once Kavach gave up on one (store/time-limit.ts), the
+ * database stops working on it too.
+ */
+export function createAuditStore(c: Collections, guard: Guard, limits: { maxTimeMS?: number | undefined } = {}): AuditStore {
+  const bounded = limits.maxTimeMS === undefined ? {} : { maxTimeMS: limits.maxTimeMS };
   const newestBatch = () => c.auditBatches.findOne({}, { sort: { _id: -1 } });
 
   /**
@@ -163,9 +169,9 @@ export function createAuditStore(c: Collections, guard: Guard): AuditStore {
     const where = filterOf(tenantId, filter);
     const pageWhere: Filter<AuditDoc> = cursorSeq === undefined ? where : { $and: [where, { seq: { $lt: cursorSeq } }] };
     const [total, docs] = await Promise.all([
-      c.audit.countDocuments(where),
+      c.audit.countDocuments(where, bounded),
       c.audit
-        .find(pageWhere)
+        .find(pageWhere, bounded)
         .sort({ seq: -1 })
         .limit(limit + 1)
         .toArray(),
@@ -226,7 +232,7 @@ export function createAuditStore(c: Collections, guard: Guard): AuditStore {
       guard(async () =>
         (
           await c.audit
-            .find({ $and: [filterOf(tenantId, filter), { seq: { $gt: seqOf(afterSeq) } }] })
+            .find({ $and: [filterOf(tenantId, filter), { seq: { $gt: seqOf(afterSeq) } }] }, bounded)
             .sort({ seq: 1 })
             .limit(clampLimit(limit))
             .toArray()

@@ -24,6 +24,7 @@ export type Guard = <T>(fn: () => Promise<T>, conflict?: string) => Promise<T>;
 /** Server error codes that mean "cannot serve now" (elections, shutdown, network trouble). */
 const UNAVAILABLE_SERVER_CODES = new Set([
   6, // HostUnreachable
+  50, // MaxTimeMSExpired: a bounded read ran out of time (store time limit)
   7, // HostNotFound
   89, // NetworkTimeout
   91, // ShutdownInProgress

@@ -38,6 +38,15 @@ export interface MongoStoreOptions {
   readonly client?: MongoClient | undefined;
   /** How long one operation waits for a usable server before failing as unavailable. Default 5000. */
   readonly serverSelectionTimeoutMS?: number | undefined;
+  /** How long opening a connection may take. Driver default (30 s) when undefined. */
+  readonly connectTimeoutMS?: number | undefined;
+  /**
+   * How long an operation may wait for a socket to answer before the socket is closed and the
+   * operation fails as unavailable (a hung server). Driver default (none) when undefined.
+   */
+  readonly socketTimeoutMS?: number | undefined;
+  /** Server-side time limit of the audit log's filtered reads (`maxTimeMS`). None when undefined. */
+  readonly maxTimeMS?: number | undefined;
   /** Connections per process. The engine is correct with any value (it never relies on 1). */
   readonly maxPoolSize?: number | undefined;
 }
@@ -59,6 +68,8 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     new MongoClient(options.uri, {
       appName: 'kavach',
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+      ...(options.connectTimeoutMS === undefined ? {} : { connectTimeoutMS: options.connectTimeoutMS }),
+      ...(options.socketTimeoutMS === undefined ? {} : { socketTimeoutMS: options.socketTimeoutMS }),
       ...(options.maxPoolSize === undefined ? {} : { maxPoolSize: options.maxPoolSize }),
     });
   const db = client.db(options.database);
@@ -95,7 +106,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     agents: createAgentStore(c, guard, withLock),
     rateLimits: createRateLimitStore(c, guard),
     approvals: createApprovalStore(c, guard),
-    audit: createAuditStore(c, guard),
+    audit: createAuditStore(c, guard, { maxTimeMS: options.maxTimeMS }),
     throttles: createThrottleStore(c, guard),
     delegations: createDelegationStore(c, guard),
     ping: () =>

@@ -1,8 +1,19 @@
 import { Writable } from 'node:stream';
-import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import {
+  Code,
+  ConnectError,
+  createClient,
+  createContextValues,
+  createRouterTransport,
+  type StreamRequest,
+  type StreamResponse,
+} from '@connectrpc/connect';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Health, HealthCheckResponse_ServingStatus as Status } from '../../../gen/health/v1/health_pb.js';
+import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as Status } from '../../../gen/health/v1/health_pb.js';
+import { callMetaKey } from '../../../src/api/context.js';
+import type { CallMeta } from '../../../src/app/principal.js';
 import { observeInterceptor } from '../../../src/api/observe.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 
@@ -31,7 +42,7 @@ function setup() {
       }),
     { router: { interceptors: [observeInterceptor(metrics, logger)] } },
   );
-  return { client: createClient(Health, transport), lines, metrics };
+  return { client: createClient(Health, transport), lines, metrics, logger };
 }
 
 describe('observeInterceptor', () => {
@@ -65,5 +76,33 @@ describe('observeInterceptor', () => {
     expect(await metrics.render()).toContain('kavach_open_streams{procedure="/grpc.health.v1.Health/Watch"} 0');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ procedure: '/grpc.health.v1.Health/Watch', code: 'ok' });
+  });
+
+  it('logs a stream that failed after the client went away as canceled, not as a server fault', async () => {
+    const { lines, metrics, logger } = setup();
+    const controller = new AbortController();
+    // The transport's view of a stream whose client hung up: the call's signal aborts, then
+    // the next write fails with a plain error (here thrown by the response stream itself).
+    async function* response() {
+      yield create(HealthCheckResponseSchema, { status: Status.SERVING });
+      controller.abort();
+      throw new Error('write after end');
+    }
+    const req = {
+      stream: true,
+      service: Health,
+      method: Health.method.watch,
+      header: new Headers({ 'content-type': 'application/grpc' }),
+      signal: controller.signal,
+      contextValues: createContextValues().set(callMetaKey, { requestId: 'req-1' } as CallMeta),
+    } as unknown as StreamRequest;
+    const next = (async () => ({ stream: true, message: response() })) as unknown as Parameters<ReturnType<typeof observeInterceptor>>[0];
+    const res = (await observeInterceptor(metrics, logger)(next)(req)) as StreamResponse;
+    await expect(async () => {
+      for await (const _ of res.message) void _;
+    }).rejects.toThrow('write after end');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, code: 'canceled', msg: 'rpc canceled by the client' });
+    expect(await metrics.render()).toContain('kavach_rpc_calls_total{procedure="/grpc.health.v1.Health/Watch",code="canceled"} 1');
   });
 });
