@@ -45,7 +45,7 @@ class _SyncStream:
         return getattr(self._call, name)
 
 
-class SyncInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+class SyncInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
     def __init__(self, metadata: Pairs) -> None:
         self._metadata = metadata
 

@@ -29,7 +29,7 @@ _RESUMABLE = (NetworkError, RateLimitError)
 def _entry(response: TailAuditResponse) -> AuditEntry | None:
     event = response.event
     if event is not None and event.field == "entry":
-        return event.value  # type: ignore[return-value]
+        return event.value
     return None
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from protobuf import Oneof
 
 from .gen.kavach.v1.types_pb import (
@@ -91,20 +93,17 @@ def _with_rule(permission: Permission, rule: ArgumentRule) -> Permission:
 
 def with_argument_glob(permission: Permission, name: str, glob: str) -> Permission:
     """Argument ``name`` must match ``glob`` (``*`` stays within a ``/`` segment, ``**`` crosses)."""
-    return _with_rule(permission, ArgumentRule(name=name, rule=Oneof("glob", glob)))
+    rule: Oneof[Literal["glob"], str] = Oneof("glob", glob)
+    return _with_rule(permission, ArgumentRule(name=name, rule=rule))
 
 
 def with_allowed_values(permission: Permission, name: str, *values: str) -> Permission:
     """Argument ``name`` must be one of ``values``."""
-    return _with_rule(
-        permission,
-        ArgumentRule(name=name, rule=Oneof("allowed_values", AllowedValues(values=list(values)))),
-    )
+    rule: Oneof[Literal["allowed_values"], AllowedValues] = Oneof("allowed_values", AllowedValues(values=list(values)))
+    return _with_rule(permission, ArgumentRule(name=name, rule=rule))
 
 
 def with_range(permission: Permission, name: str, minimum: float, maximum: float) -> Permission:
     """Argument ``name`` must be a number in ``[minimum, maximum]``."""
-    return _with_rule(
-        permission,
-        ArgumentRule(name=name, rule=Oneof("range", NumericRange(min=minimum, max=maximum))),
-    )
+    rule: Oneof[Literal["range"], NumericRange] = Oneof("range", NumericRange(min=minimum, max=maximum))
+    return _with_rule(permission, ArgumentRule(name=name, rule=rule))
