@@ -2,6 +2,7 @@
  * Environment -> typed configuration. Every setting is validated once at start-up; a bad value
  * throws a ConfigError naming the variable and the accepted values, and main.ts exits non-zero.
  */
+import { DEFAULT_SECRET_ARGUMENT_NAMES } from './domain/redaction.js';
 
 export type StoreEngine = 'embedded' | 'mongo';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,7 +34,7 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   /** Session idle timeout, in seconds; each use slides it. */
   readonly sessionIdleSeconds: number;
-  /** Argument names (lower case) redacted in the audit log. */
+  /** Argument names redacted in the audit log and approvals (matched after normalising case and separators). */
   readonly secretArgumentNames: readonly string[];
   /** Days of audit history kept; undefined keeps everything. */
   readonly auditRetentionDays: number | undefined;
@@ -119,7 +120,6 @@ function corsOrigins(env: Env): string[] {
   return origins;
 }
 
-const DEFAULT_SECRET_NAMES = ['password', 'secret', 'token', 'api_key', 'authorization'];
 
 /** Reads and validates the whole configuration. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): Config {
@@ -159,7 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     approvalTtlSeconds: intSetting(env, 'KAVACH_APPROVAL_TTL_SECONDS', 300, 10, 86_400),
     sessionTtlSeconds: intSetting(env, 'KAVACH_SESSION_TTL_SECONDS', 7 * 86_400, 60, 365 * 86_400),
     sessionIdleSeconds: intSetting(env, 'KAVACH_SESSION_IDLE_SECONDS', 86_400, 60, 365 * 86_400),
-    secretArgumentNames: secretNames.length > 0 ? secretNames : DEFAULT_SECRET_NAMES,
+    secretArgumentNames: secretNames.length > 0 ? secretNames : DEFAULT_SECRET_ARGUMENT_NAMES,
     auditRetentionDays:
       retention === undefined || retention === ''
         ? undefined

@@ -9,7 +9,7 @@ import { validateLiteralAction, validateLiteralResource } from '../domain/patter
 import { planDecision } from '../domain/decision.js';
 import type { CompiledPermission } from '../domain/permission-set.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
-import { createRedactor } from '../domain/redaction.js';
+import { createRedactor, redactUrlPasswords } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
 import { effectiveStatus } from './agents.js';
@@ -156,7 +156,8 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         agentId: record.id,
         ownerId: record.ownerId,
         action: input.action,
-        resource: input.resource,
+        // Shown to the owner who decides: no secret in it. Matching uses the request hash.
+        resource: redactUrlPasswords(input.resource),
         arguments: redact(input.arguments),
         requestHash: hash ?? requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
