@@ -2,6 +2,7 @@
  * Environment -> typed configuration. Every setting is validated once at start-up; a bad value
  * throws a ConfigError naming the variable and the accepted values, and main.ts exits non-zero.
  */
+import { AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX } from './app/secrets.js';
 import { DEFAULT_SECRET_ARGUMENT_NAMES } from './domain/redaction.js';
 
 export type StoreEngine = 'embedded' | 'mongo';
@@ -134,6 +135,15 @@ export function loadConfig(env: Env = process.env): Config {
   const adminToken = env.KAVACH_ADMIN_TOKEN === '' ? undefined : env.KAVACH_ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 32) {
     throw new ConfigError('KAVACH_ADMIN_TOKEN', 'must be at least 32 characters; unset it to have one generated');
+  }
+  // A bearer token with an agent or session prefix is looked up as one of those and never
+  // reaches the admin check: such an admin token would be accepted here and then never work.
+  const reserved = [AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX].find((prefix) => adminToken?.startsWith(prefix) === true);
+  if (reserved !== undefined) {
+    throw new ConfigError(
+      'KAVACH_ADMIN_TOKEN',
+      `must not start with "${reserved}", the prefix of ${reserved === AGENT_TOKEN_PREFIX ? 'agent' : 'session'} tokens (it would be read as one and never work); use another value, e.g. one starting with "kva_", or unset it to have one generated`,
+    );
   }
   const retention = env.KAVACH_AUDIT_RETENTION_DAYS;
   const secretNames = list(env, 'KAVACH_SECRET_ARGUMENT_NAMES').map((s) => s.toLowerCase());

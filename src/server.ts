@@ -129,9 +129,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
     { onSocket: (socket) => connections.trackSocket(socket) },
   );
-  listener.on('error', (err) => logger.error({ err }, 'listener error'));
-
   let bound: { host: string; port: number } | undefined;
+  // A failed listen (port in use…) rejects `listen()`, and main.ts reports it in one line.
+  listener.on('error', (err) => {
+    if (bound !== undefined) logger.error({ err }, 'listener error');
+  });
   let closing: Promise<void> | undefined;
 
   const shutdown = async (): Promise<void> => {
