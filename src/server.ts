@@ -23,6 +23,7 @@ import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
+import { specGrpcMessages } from './server/grpc-message.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
@@ -108,6 +109,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (cors.handle(req, res)) return;
     if (endpoints(req, res)) return;
     requestIds.set(req, requestId);
+    specGrpcMessages(req, res);
     rpc(req, res);
   };
 
