@@ -18,7 +18,7 @@ echo "== gen/ matches proto/"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r gen "$tmp/gen-before"
-npx buf generate
+npm run --silent generate
 if ! diff -r "$tmp/gen-before" gen >/dev/null; then
   diff -r "$tmp/gen-before" gen | head -20 || true
   echo "gen/ is stale: run 'npm run generate' and commit the result" >&2
