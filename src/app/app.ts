@@ -71,6 +71,7 @@ export async function createApp(deps: AppDeps) {
   const cache = createAgentCache({
     agents: store.agents,
     delegations: store.delegations,
+    users: store.users,
     ttlMs: config.cacheTtlMs,
     nowMs: () => now().getTime(),
   });

@@ -174,7 +174,8 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     const at = now();
     const agent = await resolveAgent(principal, input.agentId);
     let result: Outcome;
-    if (agent === undefined) {
+    // An agent whose owner is no user of its tenant decides nothing (stored before CreateAgent checked).
+    if (agent === undefined || !agent.ownerExists) {
       result = outcome('AGENT_NOT_FOUND', DECISION_MESSAGES.AGENT_NOT_FOUND);
     } else {
       const status = effectiveStatus(agent.record, at);

@@ -79,7 +79,7 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
   const newId = createIds(() => t);
   const writer = createAuditWriter({ store: store.audit, logger });
   const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
-  const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, ttlMs: 0, nowMs: () => t });
+  const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, users: store.users, ttlMs: 0, nowMs: () => t });
   const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
   const sessions = createSessionManager({
     sessions: store.sessions,
