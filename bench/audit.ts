@@ -26,6 +26,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { pino } from 'pino';
 import { AgentService } from '../gen/kavach/v1/agent_service_pb.js';
 import { AuditService, ExportFormat } from '../gen/kavach/v1/audit_service_pb.js';
+import { AuthService } from '../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType } from '../gen/kavach/v1/types_pb.js';
 import { createAuditWriter } from '../src/app/audit-writer.js';
@@ -108,8 +109,13 @@ async function tailLatency(env: Record<string, string>, calls: number) {
   try {
     const transport = createGrpcTransport({ baseUrl: server.url() });
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+    // The owner must be a user of the tenant: the admin signs one up first.
+    const owner = await createClient(AuthService, transport).signUp(
+      { email: `bench-owner-${process.hrtime.bigint()}@example.com`, password: 'Kv-bench-owner-horse-staple', name: 'bench' },
+      admin,
+    );
     const created = await createClient(AgentService, transport).createAgent(
-      { ownerId: 'usr_bench', name: 'bench', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
+      { ownerId: owner.user?.id ?? '', name: 'bench', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
       admin,
     );
     const abort = new AbortController();

@@ -106,8 +106,13 @@ async function main(): Promise<void> {
     const transport = createGrpcTransport({ baseUrl: `http://${address}` });
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
     const agents = createClient(AgentService, transport);
+    // The owner must be a user of the tenant: the admin signs one up first.
+    const owner = await createClient(AuthService, transport).signUp(
+      { email: `bench-owner-${process.hrtime.bigint()}@example.com`, password: 'Kv-bench-owner-horse-staple', name: 'bench' },
+      admin,
+    );
     const { token } = await agents.createAgent(
-      { ownerId: 'usr_bench', name: 'bench', type: AgentType.AUTONOMOUS, permissions: permissions() },
+      { ownerId: owner.user?.id ?? '', name: 'bench', type: AgentType.AUTONOMOUS, permissions: permissions() },
       admin,
     );
     const email = `bench-${Date.now()}@example.com`;

@@ -33,7 +33,7 @@ for dir in "${generated[@]}"; do
   mkdir -p "$tmp/before/$(dirname "$dir")"
   cp -r "$dir" "$tmp/before/$dir"
 done
-npx buf generate
+npm run --silent generate
 for dir in "${generated[@]}"; do
   if ! diff -r "$tmp/before/$dir" "$dir" >/dev/null; then
     diff -r "$tmp/before/$dir" "$dir" | head -20 || true

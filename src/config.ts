@@ -2,6 +2,8 @@
  * Environment -> typed configuration. Every setting is validated once at start-up; a bad value
  * throws a ConfigError naming the variable and the accepted values, and main.ts exits non-zero.
  */
+import { AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX } from './app/secrets.js';
+import { DEFAULT_SECRET_ARGUMENT_NAMES } from './domain/redaction.js';
 
 export type StoreEngine = 'embedded' | 'mongo';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,7 +35,7 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   /** Session idle timeout, in seconds; each use slides it. */
   readonly sessionIdleSeconds: number;
-  /** Argument names (lower case) redacted in the audit log. */
+  /** Argument names redacted in the audit log and approvals (matched after normalising case and separators). */
   readonly secretArgumentNames: readonly string[];
   /** Days of audit history kept; undefined keeps everything. */
   readonly auditRetentionDays: number | undefined;
@@ -121,7 +123,6 @@ function corsOrigins(env: Env): string[] {
   return origins;
 }
 
-const DEFAULT_SECRET_NAMES = ['password', 'secret', 'token', 'api_key', 'authorization'];
 
 /** Reads and validates the whole configuration. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): Config {
@@ -136,6 +137,15 @@ export function loadConfig(env: Env = process.env): Config {
   const adminToken = env.KAVACH_ADMIN_TOKEN === '' ? undefined : env.KAVACH_ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 32) {
     throw new ConfigError('KAVACH_ADMIN_TOKEN', 'must be at least 32 characters; unset it to have one generated');
+  }
+  // A bearer token with an agent or session prefix is looked up as one of those and never
+  // reaches the admin check: such an admin token would be accepted here and then never work.
+  const reserved = [AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX].find((prefix) => adminToken?.startsWith(prefix) === true);
+  if (reserved !== undefined) {
+    throw new ConfigError(
+      'KAVACH_ADMIN_TOKEN',
+      `must not start with "${reserved}", the prefix of ${reserved === AGENT_TOKEN_PREFIX ? 'agent' : 'session'} tokens (it would be read as one and never work); use another value, e.g. one starting with "kva_", or unset it to have one generated`,
+    );
   }
   const retention = env.KAVACH_AUDIT_RETENTION_DAYS;
   const secretNames = list(env, 'KAVACH_SECRET_ARGUMENT_NAMES').map((s) => s.toLowerCase());
@@ -161,7 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     approvalTtlSeconds: intSetting(env, 'KAVACH_APPROVAL_TTL_SECONDS', 300, 10, 86_400),
     sessionTtlSeconds: intSetting(env, 'KAVACH_SESSION_TTL_SECONDS', 7 * 86_400, 60, 365 * 86_400),
     sessionIdleSeconds: intSetting(env, 'KAVACH_SESSION_IDLE_SECONDS', 86_400, 60, 365 * 86_400),
-    secretArgumentNames: secretNames.length > 0 ? secretNames : DEFAULT_SECRET_NAMES,
+    secretArgumentNames: secretNames.length > 0 ? secretNames : DEFAULT_SECRET_ARGUMENT_NAMES,
     auditRetentionDays:
       retention === undefined || retention === ''
         ? undefined

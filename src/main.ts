@@ -86,8 +86,27 @@ async function main(): Promise<void> {
   process.stderr.write(`${nextSteps(url, server.app.generatedAdminToken)}\n`);
 }
 
+/** The one-line explanation of a listen failure the operator can fix (port taken, not allowed), if it is one. */
+function listenProblem(err: unknown): string | undefined {
+  const e = err as { code?: unknown; address?: unknown; port?: unknown; cause?: unknown } | undefined;
+  if (e === undefined || e === null || typeof e !== 'object') return undefined;
+  const where = typeof e.address === 'string' && typeof e.port === 'number' ? ` ${e.address}:${e.port}` : '';
+  if (e.code === 'EADDRINUSE') {
+    return `cannot listen on${where}: the address is already in use (another process holds the port; stop it, or set KAVACH_PORT/KAVACH_HOST to a free one)`;
+  }
+  if (e.code === 'EACCES') return `cannot listen on${where}: permission denied (ports below 1024 need privileges; set KAVACH_PORT)`;
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on${where}: the address is not available on this machine (check KAVACH_HOST)`;
+  return listenProblem(e.cause);
+}
+
 main().catch((err: unknown) => {
-  // Start-up failed after the config was read (the store would not open, the port is taken).
+  const problem = listenProblem(err);
+  if (problem !== undefined) {
+    // A configuration mistake, not a crash: one clear line for the operator, like a bad setting.
+    process.stderr.write(`kavach: ${problem}\n`);
+    process.exit(1);
+  }
+  // Start-up failed after the config was read (the store would not open…).
   const logger = createLogger('error');
   logger.fatal({ err }, 'kavach failed to start');
   process.exit(1);

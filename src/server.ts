@@ -24,6 +24,7 @@ import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
 import { deadlineInterceptor } from './server/deadline.js';
 import { createDualListener } from './server/dual-listener.js';
+import { specGrpcMessages } from './server/grpc-message.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
@@ -113,6 +114,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (cors.handle(req, res)) return;
     if (endpoints(req, res)) return;
     requestIds.set(req, requestId);
+    specGrpcMessages(req, res);
     rpc(req, res);
   };
 
@@ -134,9 +136,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
     { onSocket: (socket) => connections.trackSocket(socket) },
   );
-  listener.on('error', (err) => logger.error({ err }, 'listener error'));
-
   let bound: { host: string; port: number } | undefined;
+  // A failed listen (port in use…) rejects `listen()`, and main.ts reports it in one line.
+  listener.on('error', (err) => {
+    if (bound !== undefined) logger.error({ err }, 'listener error');
+  });
   let closing: Promise<void> | undefined;
 
   const shutdown = async (): Promise<void> => {

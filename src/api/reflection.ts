@@ -1,13 +1,14 @@
 /**
  * gRPC server reflection, v1 and v1alpha, so that `grpcurl` and `buf curl --reflect` work
  * without local proto files. Descriptors come from the files protoc-gen-es embedded in gen/,
- * with their dependencies (google/protobuf/*.proto) reached through `DescFile.dependencies`.
+ * with their dependencies (google/protobuf/*.proto) reached through `DescFile.dependencies`;
+ * the kavach files are served with their source info (comments) from source-descriptors.ts.
  *
  * Every file answer carries the file and all its transitive dependencies (the protocol allows
  * leaving out files already sent on the stream; sending them again is always correct).
  */
 import { create, toBinary, type DescEnum, type DescExtension, type DescFile, type DescMessage } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { Code, type ConnectRouter } from '@connectrpc/connect';
 import { file_health_v1_health } from '../../gen/health/v1/health_pb.js';
 import * as v1 from '../../gen/grpc/reflection/v1/reflection_pb.js';
@@ -91,8 +92,15 @@ function indexSymbols(files: Iterable<DescFile>): {
   return { symbols, messages, extensions };
 }
 
-/** Builds the index over `files`, their dependencies, and the health and reflection files. */
-export function createReflectionIndex(files: readonly DescFile[]): ReflectionIndex {
+/**
+ * Builds the index over `files`, their dependencies, and the health and reflection files. A
+ * file named in `withSourceInfo` is served as given there (the same file, with its comments),
+ * the others as embedded in gen/.
+ */
+export function createReflectionIndex(
+  files: readonly DescFile[],
+  withSourceInfo: ReadonlyMap<string, FileDescriptorProto> = new Map(),
+): ReflectionIndex {
   const served = [...files, file_health_v1_health, v1.file_grpc_reflection_v1_reflection, v1alpha.file_grpc_reflection_v1alpha_reflection];
   const byName = collectFiles(served);
   const { symbols, messages, extensions } = indexSymbols(byName.values());
@@ -101,7 +109,7 @@ export function createReflectionIndex(files: readonly DescFile[]): ReflectionInd
   const encode = (file: DescFile): Uint8Array => {
     let bytes = encoded.get(file.proto.name);
     if (bytes === undefined) {
-      bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+      bytes = toBinary(FileDescriptorProtoSchema, withSourceInfo.get(file.proto.name) ?? file.proto);
       encoded.set(file.proto.name, bytes);
     }
     return bytes;
@@ -151,8 +159,12 @@ export function createReflectionIndex(files: readonly DescFile[]): ReflectionInd
  * Registers `grpc.reflection.v1.ServerReflection` and its v1alpha twin (older grpcurl and
  * grpc-go clients ask for v1alpha). Lists the services of `files` plus health and reflection.
  */
-export function registerReflection(router: ConnectRouter, files: readonly DescFile[]): void {
-  const index = createReflectionIndex(files);
+export function registerReflection(
+  router: ConnectRouter,
+  files: readonly DescFile[],
+  withSourceInfo?: ReadonlyMap<string, FileDescriptorProto>,
+): void {
+  const index = createReflectionIndex(files, withSourceInfo);
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
       for await (const req of requests) {

@@ -18,6 +18,7 @@ import { delegationServiceImpl } from './delegation-service.js';
 import type { HealthService } from './health.js';
 import { createInterceptors } from './interceptors.js';
 import { registerReflection } from './reflection.js';
+import { loadSourceDescriptors } from './source-descriptors.js';
 
 /** Every Kavach proto file, for reflection. */
 export const KAVACH_FILES = [
@@ -37,6 +38,6 @@ export function routes(app: App, extras: { health: HealthService; logger: Logger
     router.service(AuditService, auditServiceImpl(app), options);
     router.service(DelegationService, delegationServiceImpl(app), options);
     extras.health.register(router);
-    registerReflection(router, KAVACH_FILES);
+    registerReflection(router, KAVACH_FILES, loadSourceDescriptors());
   };
 }

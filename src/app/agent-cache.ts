@@ -13,7 +13,7 @@
  */
 import type { CompiledPermission } from '../domain/permission-set.js';
 import { compilePermissionSet, type PermissionSet } from '../domain/permission-set.js';
-import type { AgentRecord, AgentStore, DelegationStore } from '../store/store.js';
+import type { AgentRecord, AgentStore, DelegationStore, UserStore } from '../store/store.js';
 import { loadDelegatedGrants, type DelegatedGrant } from './grants.js';
 
 export interface CachedAgent {
@@ -25,6 +25,11 @@ export interface CachedAgent {
   readonly permissions: PermissionSet;
   /** The delegated grants: compiled permission `record.permissions.length + i` is `delegated[i]`. */
   readonly delegated: readonly DelegatedGrant[];
+  /**
+   * False when the agent's owner is no user of its tenant (an agent stored before CreateAgent
+   * checked its owner): such an agent's token must never work, and it decides nothing.
+   */
+  readonly ownerExists: boolean;
 }
 
 /** The grant behind compiled permission `p` of `agent`: undefined for an own permission (or none). */
@@ -55,6 +60,7 @@ const MAX_ENTRIES = 50_000;
 export function createAgentCache(deps: {
   agents: AgentStore;
   delegations: DelegationStore;
+  users: Pick<UserStore, 'get'>;
   ttlMs: number;
   nowMs: () => number;
 }): AgentCache {
@@ -73,11 +79,15 @@ export function createAgentCache(deps: {
   /** Loads `record`'s delegated grants and caches the result unless an invalidation came since `startedAt`. */
   async function remember(record: AgentRecord, startedAt: number): Promise<CachedAgent> {
     const loadedAt = deps.nowMs();
-    const delegated = await loadDelegatedGrants(deps, record, new Date(loadedAt));
+    const [delegated, owner] = await Promise.all([
+      loadDelegatedGrants(deps, record, new Date(loadedAt)),
+      deps.users.get(record.tenantId, record.ownerId),
+    ]);
     const agent: CachedAgent = {
       record,
       permissions: compilePermissionSet([...record.permissions, ...delegated.map((g) => g.permission)]),
       delegated,
+      ownerExists: owner !== undefined,
     };
     if (deps.ttlMs <= 0 || startedAt !== generation) return agent;
     let validUntil = Number.POSITIVE_INFINITY;

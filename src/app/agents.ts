@@ -107,6 +107,15 @@ export function createAgentUseCases(ctx: AppContext) {
       validatePermissions(input.permissions, 'permissions');
       validateExpiry(input.expiresAt, at, 'expires_at');
       validateMetadata(input.metadata, 'metadata');
+      // Last, after the checks that cost no read. The admin names the owner: it must be a user of
+      // the tenant the agent is created in, or the agent would belong to nobody (a user of another
+      // tenant can never see or manage it).
+      if (caller.kind === 'admin' && (await store.users.get(caller.tenantId, ownerId)) === undefined) {
+        throw invalidArgument(
+          'owner_id',
+          `names no user of tenant "${caller.tenantId}": the owner must be an existing user of the tenant the agent is created in (sign the user up first, or name the tenant with the kavach-tenant header)`,
+        );
+      }
       const token = newToken(AGENT_TOKEN_PREFIX);
       const record: AgentRecord = {
         id: newId('agt'),

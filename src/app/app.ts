@@ -15,7 +15,7 @@ import { createTailHub } from './audit-tail.js';
 import { createAuditWriter } from './audit-writer.js';
 import { createAuthUseCases, type AuthOptions } from './auth.js';
 import { createAuthenticator, DEFAULT_TENANT } from './authn.js';
-import { createRejectionAuditor } from './rejection-audit.js';
+import { createRejectionAuditor, SIGN_IN_THROTTLED } from './rejection-audit.js';
 import { createAuthorizeUseCases } from './authorize.js';
 import { createClientIpResolver } from './client-ip.js';
 import { createDelegationUseCases } from './delegations.js';
@@ -71,6 +71,7 @@ export async function createApp(deps: AppDeps) {
   const cache = createAgentCache({
     agents: store.agents,
     delegations: store.delegations,
+    users: store.users,
     ttlMs: config.cacheTtlMs,
     nowMs: () => now().getTime(),
   });
@@ -85,6 +86,13 @@ export async function createApp(deps: AppDeps) {
   const admin = await resolveAdminToken(config, store);
   const resolveIp = createClientIpResolver(config.trustedProxies);
   const rejections = createRejectionAuditor({ audit, now, logger, perWindow: config.rejectionAuditsPerMinute });
+  const throttledSignIns = createRejectionAuditor({
+    audit,
+    now,
+    logger,
+    perWindow: config.rejectionAuditsPerMinute,
+    kind: SIGN_IN_THROTTLED,
+  });
   const authenticator = createAuthenticator({
     adminTokenHash: admin.hash,
     cache,
@@ -105,6 +113,7 @@ export async function createApp(deps: AppDeps) {
     const sweep = setInterval(() => {
       approvals.expireOverdue().catch((err: unknown) => logger.warn({ err }, 'approval expiry sweep failed'));
       void rejections.flush();
+      void throttledSignIns.flush();
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     timers.push(sweep);
@@ -128,7 +137,7 @@ export async function createApp(deps: AppDeps) {
     delegations: createDelegationUseCases(ctx),
     authorize: createAuthorizeUseCases(ctx, resolveIp),
     approvals,
-    auth: createAuthUseCases(ctx, sessions, deps.auth),
+    auth: createAuthUseCases(ctx, sessions, throttledSignIns, deps.auth),
     audit: createAuditReadUseCases(ctx, tailHub, {
       heartbeatMs: config.auditTailHeartbeatMs,
       bufferSize: config.auditTailBufferSize,
@@ -145,7 +154,7 @@ export async function createApp(deps: AppDeps) {
       // clearInterval clears timeouts too.
       for (const timer of timers) clearInterval(timer);
       // Counted rejections of the current minute are written, not lost with the process.
-      await rejections.flushAll();
+      await Promise.all([rejections.flushAll(), throttledSignIns.flushAll()]);
       await writer.close();
       stopWakingTail();
       await tailHub.close();

@@ -1,8 +1,8 @@
 /**
  * The one way use cases write the audit log: fills ids and times, redacts secret-named
- * arguments, and resolves only when the entry is durable (through the group-commit writer).
+ * arguments and URL passwords, and resolves only when the entry is durable (through the group-commit writer).
  */
-import { createRedactor } from '../domain/redaction.js';
+import { createRedactor, redactUrlPasswords } from '../domain/redaction.js';
 import type { AuditRecord } from '../store/store.js';
 import { auditRecord, type AuditFields } from './audit-entry.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -24,8 +24,13 @@ export function createAuditLog(deps: {
 }): AuditLog {
   const redact = createRedactor(deps.secretNames);
   function build(fields: AuditFields, time?: Date): AuditRecord {
-    const redacted =
-      fields.arguments === undefined ? fields : { ...fields, arguments: redact(fields.arguments) };
+    // A URL with a password may be the resource or be quoted in a message, not only an argument.
+    const redacted: AuditFields = {
+      ...fields,
+      ...(fields.message === undefined ? {} : { message: redactUrlPasswords(fields.message) }),
+      ...(fields.resource === undefined ? {} : { resource: redactUrlPasswords(fields.resource) }),
+      ...(fields.arguments === undefined ? {} : { arguments: redact(fields.arguments) }),
+    };
     return auditRecord(deps.newId('aud'), time ?? deps.now(), redacted);
   }
   return {

@@ -36,6 +36,7 @@ import { MAX_PASSWORD_LENGTH, checkNewPassword, createPasswordHasher, passwordLe
 import type { CallMeta, Principal } from './principal.js';
 import { SESSION_TOKEN_PREFIX, hasTokenShape, sha256Hex } from './secrets.js';
 import type { SessionManager } from './sessions.js';
+import type { RejectionAuditor } from './rejection-audit.js';
 import { createSignInThrottle } from './throttle.js';
 import { validateName } from './validation.js';
 
@@ -86,7 +87,12 @@ export function sessionView(session: SessionRecord): SessionView {
  * The auth use cases over `ctx` and the session manager. `options` exists for tests (cheap
  * hashing, a small password list); production uses the defaults.
  */
-export function createAuthUseCases(ctx: AppContext, sessions: SessionManager, options: AuthOptions = {}) {
+export function createAuthUseCases(
+  ctx: AppContext,
+  sessions: SessionManager,
+  throttled: RejectionAuditor,
+  options: AuthOptions = {},
+) {
   const { store, audit, now, newId, logger } = ctx;
   const hasher = options.hasher ?? createPasswordHasher();
   const throttle = createSignInThrottle(store.throttles);
@@ -180,11 +186,13 @@ export function createAuthUseCases(ctx: AppContext, sessions: SessionManager, op
       const admission = await throttle.admit(tenantId, email, ip, now());
       if (!admission.ok) {
         const known = await store.users.getByEmail(tenantId, email);
-        await audit.record({
-          ...base,
+        // Capped per source like rejected tokens: a throttled caller needs no credential, so one
+        // entry per attempt would let anyone grow the log at will.
+        throttled.record({
+          tenantId,
+          agentId: '',
+          clientIp: base.clientIp,
           actor: actorOf(principal),
-          result: 'rate_limited',
-          reason: 'RATE_LIMITED',
           ownerId: known?.id ?? '',
           resource: known === undefined ? '' : `user:${known.id}`,
           message: `sign-in throttled after repeated failures; retry in ${admission.retryAfterSeconds} s`,

@@ -75,6 +75,9 @@ export function createAuthenticator(deps: {
         const { record } = agent;
         const status = effectiveStatus(record, deps.now());
         if (status !== 'active') return reject(meta, record.tenantId, record.id, record.ownerId, `agent token of a ${status} agent`);
+        if (!agent.ownerExists) {
+          return reject(meta, record.tenantId, record.id, record.ownerId, 'agent token of an agent whose owner is no user of its tenant');
+        }
         return { kind: 'agent', tenantId: record.tenantId, agentId: record.id, ownerId: record.ownerId };
       }
       if (digestsEqual(deps.adminTokenHash, hash)) return { kind: 'admin', tenantId: tenantFor(tenantHeader) };

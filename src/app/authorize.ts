@@ -9,7 +9,7 @@ import { validateLiteralAction, validateLiteralResource } from '../domain/patter
 import { planDecision } from '../domain/decision.js';
 import type { CompiledPermission } from '../domain/permission-set.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
-import { createRedactor } from '../domain/redaction.js';
+import { createRedactor, redactUrlPasswords } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
 import { effectiveStatus } from './agents.js';
@@ -156,7 +156,8 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         agentId: record.id,
         ownerId: record.ownerId,
         action: input.action,
-        resource: input.resource,
+        // Shown to the owner who decides: no secret in it. Matching uses the request hash.
+        resource: redactUrlPasswords(input.resource),
         arguments: redact(input.arguments),
         requestHash: hash ?? requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
@@ -173,7 +174,8 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     const at = now();
     const agent = await resolveAgent(principal, input.agentId);
     let result: Outcome;
-    if (agent === undefined) {
+    // An agent whose owner is no user of its tenant decides nothing (stored before CreateAgent checked).
+    if (agent === undefined || !agent.ownerExists) {
       result = outcome('AGENT_NOT_FOUND', DECISION_MESSAGES.AGENT_NOT_FOUND);
     } else {
       const status = effectiveStatus(agent.record, at);

@@ -1,7 +1,8 @@
 /**
- * Audits rejected bearer credentials without letting callers grow the log at will. Every
- * rejection would cost a durable audit write, and a caller needs no credential to cause one, so
- * a loop of bad tokens would be a loop of writes. So, per minute:
+ * Audits refusals that a caller can cause without any credential (rejected bearer tokens,
+ * throttled sign-ins) without letting callers grow the log at will. Every refusal would cost a
+ * durable audit write, so a loop of bad tokens or of sign-ins would be a loop of writes. So, per
+ * minute and per kind of refusal (one auditor per `RefusalKind`):
  *   - each source (tenant, agent, owner and client address; IPv6 by /64, since one host holds
  *     a whole /64) gets `perWindow` rejections audited one by one, and all sources together
  *     get `perWindow * 10`;
@@ -15,10 +16,40 @@
  */
 import type { Logger } from 'pino';
 import { ipv6Prefix64, normalizeIp, parseIpv6 } from '../domain/ip.js';
+import type { Actor, ReasonCode } from '../domain/types.js';
 import type { AuditFields } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 
 export const REJECTION_ACTION = 'auth.token_rejected';
+
+/** What one auditor records: the entries' action, result and reason, and how a summary names them. */
+export interface RefusalKind {
+  readonly action: string;
+  readonly result: AuditFields['result'];
+  readonly reason: ReasonCode;
+  /** Plural noun for summaries: "7 more <noun> from this source…". */
+  readonly noun: string;
+  /** One of them, for log lines: "could not audit <one>". */
+  readonly one: string;
+}
+
+/** Bearer credentials refused by authentication. */
+export const TOKEN_REJECTED: RefusalKind = {
+  action: REJECTION_ACTION,
+  result: 'denied',
+  reason: 'INVALID_TOKEN',
+  noun: 'rejected credentials',
+  one: 'a rejected credential',
+};
+
+/** Sign-in attempts refused by the throttle before their password was checked. */
+export const SIGN_IN_THROTTLED: RefusalKind = {
+  action: 'auth.sign_in',
+  result: 'rate_limited',
+  reason: 'RATE_LIMITED',
+  noun: 'throttled sign-in attempts',
+  one: 'a throttled sign-in attempt',
+};
 const WINDOW_MS = 60_000;
 export const MAX_SOURCES = 1000;
 /** All sources together get this many times the per-source allowance of one-by-one entries. */
@@ -30,6 +61,10 @@ export interface Rejection {
   readonly ownerId: string;
   readonly clientIp: string;
   readonly message: string;
+  /** Who made the attempt; by default an agent when `agentId` is set, else anonymous. */
+  readonly actor?: Actor;
+  /** What the attempt was about (e.g. `user:<id>`), when known. */
+  readonly resource?: string;
 }
 
 export interface RejectionAuditor {
@@ -63,7 +98,10 @@ export function createRejectionAuditor(deps: {
   logger: Logger;
   /** Rejections audited one by one per source and minute. */
   perWindow: number;
+  /** What is recorded; rejected bearer tokens unless given. */
+  kind?: RefusalKind;
 }): RejectionAuditor {
+  const kind = deps.kind ?? TOKEN_REJECTED;
   const windows = new Map<string, Window>();
   const overflows = new Map<string, Window>();
   let globalStart = Number.NEGATIVE_INFINITY;
@@ -79,13 +117,14 @@ export function createRejectionAuditor(deps: {
   function entryOf(source: Rejection): Omit<AuditFields, 'message'> {
     return {
       tenantId: source.tenantId,
-      actor: { kind: source.agentId === '' ? 'anonymous' : 'agent', id: source.agentId },
-      action: REJECTION_ACTION,
-      result: 'denied',
-      reason: 'INVALID_TOKEN',
+      actor: source.actor ?? { kind: source.agentId === '' ? 'anonymous' : 'agent', id: source.agentId },
+      action: kind.action,
+      result: kind.result,
+      reason: kind.reason,
       agentId: source.agentId,
       ownerId: source.ownerId,
       clientIp: source.clientIp,
+      ...(source.resource === undefined ? {} : { resource: source.resource }),
     };
   }
 
@@ -93,15 +132,15 @@ export function createRejectionAuditor(deps: {
     if (w.suppressed === 0) return Promise.resolve();
     const from = new Date(w.start).toISOString();
     const counted = w.overflow
-      ? `${w.suppressed} rejected credentials from sources beyond the ${MAX_SOURCES} tracked at once`
-      : `${w.suppressed} more rejected credentials from this source`;
+      ? `${w.suppressed} ${kind.noun} from sources beyond the ${MAX_SOURCES} tracked at once`
+      : `${w.suppressed} more ${kind.noun} from this source`;
     return write(
       {
         ...entryOf(w.source),
         message: `${counted} in the minute from ${from} were counted, not audited one by one (limit ${deps.perWindow} a minute a source, ${deps.perWindow * GLOBAL_FACTOR} in all)`,
         arguments: { suppressed: w.suppressed, window_start: from, window_seconds: WINDOW_MS / 1000 },
       },
-      'a summary of rejected credentials',
+      `a summary of ${kind.noun}`,
     );
   }
 
@@ -145,7 +184,7 @@ export function createRejectionAuditor(deps: {
       }
       w.audited += 1;
       globalAudited += 1;
-      void write({ ...entryOf(rejection), message: rejection.message }, 'a rejected credential');
+      void write({ ...entryOf(rejection), message: rejection.message }, kind.one);
     },
     flush: () => summariseWhere([windows, overflows], (w) => deps.now().getTime() - w.start >= WINDOW_MS),
     flushAll: () => summariseWhere([windows, overflows], () => true),

@@ -17,7 +17,9 @@ export const MAX_ALLOWED_VALUES = 100;
 export const MAX_ALLOWED_VALUE_LENGTH = 256;
 
 /** The outcome of checking a request's arguments. */
-export type ArgumentCheck = { readonly ok: true } | { readonly ok: false; readonly argument: string };
+export type ArgumentCheck =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly argument: string; readonly missing: boolean };
 
 /** Rules compiled once, checked many times. */
 export interface CompiledArgumentRules {
@@ -28,7 +30,10 @@ export interface CompiledArgumentRules {
    * nothing beyond what a glob match needs.
    */
   firstFailure(args: Arguments): number;
-  /** `{ ok: true }`, or the name of the first failing argument. Never includes its value. */
+  /**
+   * `{ ok: true }`, or the name of the first failing argument and whether the request lacks it
+   * (`missing`) rather than sending a refused value. Never includes its value.
+   */
   check(args: Arguments): ArgumentCheck;
 }
 
@@ -134,7 +139,8 @@ const PASS: ArgumentCheck = Object.freeze({ ok: true });
 export function compileArgumentRules(rules: readonly ArgumentRule[]): CompiledArgumentRules {
   const names = rules.map((r) => r.name);
   const checks = rules.map(compileRule);
-  const failures: ArgumentCheck[] = names.map((argument) => Object.freeze({ ok: false, argument }));
+  const failures: ArgumentCheck[] = names.map((argument) => Object.freeze({ ok: false, argument, missing: false }));
+  const missing: ArgumentCheck[] = names.map((argument) => Object.freeze({ ok: false, argument, missing: true }));
   const firstFailure = (args: Arguments): number => {
     for (let i = 0; i < checks.length; i++) {
       const name = names[i] as string;
@@ -149,7 +155,10 @@ export function compileArgumentRules(rules: readonly ArgumentRule[]): CompiledAr
     firstFailure,
     check: (args) => {
       const i = firstFailure(args);
-      return i === -1 ? PASS : (failures[i] as ArgumentCheck);
+      if (i === -1) return PASS;
+      const name = names[i] as string;
+      const present = Object.hasOwn(args, name) && args[name] !== undefined;
+      return (present ? failures[i] : missing[i]) as ArgumentCheck;
     },
   };
 }

@@ -74,7 +74,11 @@ function staticFailure(p: CompiledPermission, request: DecisionRequest): DenyPla
   if (p.timeWindow !== undefined && !p.timeWindow.contains(request.now)) return p.timeDenial;
   if (p.argumentRules !== undefined) {
     const failed = p.argumentRules.firstFailure(request.args);
-    if (failed !== -1) return p.argumentDenials[failed];
+    if (failed !== -1) {
+      const name = p.argumentRules.names[failed] as string;
+      const present = Object.hasOwn(request.args, name) && request.args[name] !== undefined;
+      return present ? p.argumentDenials[failed] : p.argumentMissing[failed];
+    }
   }
   return undefined;
 }

@@ -1,8 +1,10 @@
 /**
  * Resource patterns (DESIGN §3.1, §3.9): `:`-separated segments where a `*` segment is a
  * wildcard. A leading or middle `*` matches exactly one segment, a trailing `*` one or more
- * further segments, and a bare `*` everything. There are no partial-segment globs: `mcp:git*`
- * and `**` are literal segments. Matching is case-sensitive.
+ * further segments, and a bare `*` everything. There are no partial-segment globs: a new pattern
+ * with `mcp:git*` or `**` is refused (a request resource never contains `*`, so such a segment
+ * could never match); one already stored is matched as a literal. Matching is case-sensitive.
+ * (Argument rules have globs of their own, with `*` and `**` inside segments: see glob.ts.)
  */
 import { invalidArgument } from './errors.js';
 import { hasForbiddenCharacter } from './text.js';
@@ -44,7 +46,7 @@ export interface CompiledPattern {
 /**
  * Throws `invalid_argument` on `field` unless `pattern` is a valid resource pattern:
  * 1..512 characters, at most 32 segments, no empty segment, no whitespace or control
- * characters.
+ * characters, and `*` only as a whole segment.
  */
 export function validateResourcePattern(pattern: string, field: string): void {
   validateResourceShape(pattern, field, 'resource pattern');
@@ -52,6 +54,14 @@ export function validateResourcePattern(pattern: string, field: string): void {
   for (let i = 0; i < pattern.length; i++) if (pattern.charCodeAt(i) === COLON) segments++;
   if (segments > MAX_RESOURCE_SEGMENTS) {
     throw invalidArgument(field, `a resource pattern has at most ${MAX_RESOURCE_SEGMENTS} segments`);
+  }
+  if (!pattern.includes(WILDCARD)) return;
+  const partial = pattern.split(':').find((segment) => segment !== WILDCARD && segment.includes(WILDCARD));
+  if (partial !== undefined) {
+    throw invalidArgument(
+      field,
+      `partial-segment globs are not supported: "${partial}" in "${pattern}"; "*" may only be a whole segment (e.g. "mcp:*"), and a request resource never contains "*"`,
+    );
   }
 }
 

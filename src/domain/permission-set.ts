@@ -8,7 +8,7 @@ import { compileIpAllowlist, type CompiledIpAllowlist } from './ip.js';
 import { compilePattern, type CompiledPattern } from './pattern.js';
 import { ANY_ACTION } from './permission.js';
 import { permissionKey } from './permission-key.js';
-import { argumentRejectedMessage, DECISION_MESSAGES, type AllowPlan, type DenyPlan } from './plan.js';
+import { argumentMissingMessage, argumentRejectedMessage, DECISION_MESSAGES, type AllowPlan, type DenyPlan } from './plan.js';
 import { compileTimeWindow, type CompiledTimeWindow } from './time-window.js';
 import type { Permission } from './types.js';
 
@@ -37,8 +37,10 @@ export interface CompiledPermission {
   /** The plans returned when this permission is the most specific and fails a static check. */
   readonly ipDenial: DenyPlan;
   readonly timeDenial: DenyPlan;
-  /** One per argument rule, in rule order. */
+  /** One per argument rule, in rule order: the argument's value is refused. */
   readonly argumentDenials: readonly DenyPlan[];
+  /** One per argument rule, in rule order: the request lacks the argument. */
+  readonly argumentMissing: readonly DenyPlan[];
 }
 
 /** A compiled permission list. */
@@ -119,6 +121,9 @@ function compilePermission(permission: Permission, index: number): CompiledPermi
   self.timeDenial = deny('OUTSIDE_TIME_WINDOW', DECISION_MESSAGES.OUTSIDE_TIME_WINDOW);
   self.argumentDenials = Object.freeze(
     (rules?.names ?? []).map((name) => deny('ARGUMENT_REJECTED', argumentRejectedMessage(name))),
+  );
+  self.argumentMissing = Object.freeze(
+    c.argumentRules.map((rule) => deny('ARGUMENT_REJECTED', argumentMissingMessage(rule.name, rule.kind))),
   );
   return Object.freeze(self);
 }

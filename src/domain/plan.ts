@@ -62,6 +62,17 @@ export function argumentRejectedMessage(argument: string): string {
   return `argument ${JSON.stringify(argument)} is not allowed by the permission's rules`;
 }
 
+const RULE_NAMES = { glob: 'glob', values: 'allowed-values', range: 'range' } as const;
+
+/**
+ * The message for an argument that a rule names but the request lacks: told apart from a value
+ * the rule refuses, so a caller knows to send the argument rather than change it.
+ */
+export function argumentMissingMessage(argument: string, ruleKind: keyof typeof RULE_NAMES): string {
+  const name = JSON.stringify(argument);
+  return `argument ${name} is required by the permission's ${RULE_NAMES[ruleKind]} rule on ${name}, and the request does not have it`;
+}
+
 /** The plan for a request that no permission matches. Shared and frozen. */
 export const NO_MATCH: DenyPlan = Object.freeze({
   kind: 'deny',

@@ -57,9 +57,11 @@ function given(kit: Kit) {
     /** An agent created by `caller` (the admin unless given), allowed to `read` one fresh resource. */
     async anAgent(overrides: Partial<CreateAgentInit> = {}, permission: Partial<PermissionInit> = {}, caller?: string) {
       const resource = aResource();
+      // The admin names an owner, who must be a user of the tenant: sign one up.
+      const owner = caller === undefined && overrides.ownerId === undefined ? (await auth.signUp(aSignUpRequest())).user?.id : '';
       const request = aCreateAgentRequest({
         permissions: [aPermission({ resource, actions: ['read'], ...permission })],
-        ...(caller === undefined ? {} : { ownerId: '' }),
+        ownerId: owner ?? '',
         ...overrides,
       });
       const res = await agents.createAgent(request, caller ?? srv.adminToken);
@@ -98,7 +100,7 @@ describe.each(GRPC_KITS)('over %s', (_name, makeKit) => {
 
   describe('CreateAgent', () => {
     it('lets the admin create an agent for a named owner, whose token authorizes it at once', async () => {
-      const ownerId = `usr_${randomBytes(10).toString('hex')}`;
+      const { userId: ownerId } = await g.signUp();
       const { agent, token, resource } = await g.anAgent({ ownerId });
       expect(agent).toMatchObject({ ownerId, tenantId: 'default', status: AgentStatus.ACTIVE });
       expect(token).toMatch(AGENT_TOKEN_SHAPE);

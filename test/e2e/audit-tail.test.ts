@@ -12,6 +12,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType, AuditResult } from '../../gen/kavach/v1/types_pb.js';
 import { entriesFrom, reader } from '../api/audit-given.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { signUpOwner } from '../support/owners.js';
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -38,8 +39,9 @@ describe('TailAudit over gRPC', () => {
 
   async function anAgent() {
     const { agents } = clients();
+    const ownerId = await signUpOwner(createGrpcTransport({ baseUrl: srv.url }), srv.adminToken);
     const res = await agents.createAgent(
-      { ownerId: 'usr_e2e', name: 'tailed', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
+      { ownerId, name: 'tailed', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
       bearer(srv.adminToken),
     );
     return { id: res.agent?.id ?? '', token: res.token };

@@ -13,6 +13,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType, AuditEntrySchema } from '../../gen/kavach/v1/types_pb.js';
 import { runCli } from '../../src/cli/run.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { signUpOwner } from '../support/owners.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -53,8 +54,9 @@ describe('kavach audit tail', () => {
 
   async function anAgent() {
     const transport = createGrpcTransport({ baseUrl: srv.url });
+    const ownerId = await signUpOwner(transport, srv.adminToken);
     const res = await createClient(AgentService, transport).createAgent(
-      { ownerId: 'usr_cli', name: 'cli', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
+      { ownerId, name: 'cli', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
       { headers: { authorization: `Bearer ${srv.adminToken}` } },
     );
     const authz = createClient(AuthorizeService, transport);

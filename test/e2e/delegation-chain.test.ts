@@ -12,6 +12,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
 import { AgentType, PermissionSource, ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { signUpOwner } from '../support/owners.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -30,8 +31,9 @@ describe('a three-level delegation chain over gRPC', () => {
     const delegations = createClient(DelegationService, transport);
     const authz = createClient(AuthorizeService, transport);
 
+    const ownerId = await signUpOwner(transport, srv.adminToken);
     const make = (name: string, permissions: { resource: string; actions: string[] }[]) =>
-      agents.createAgent({ ownerId: 'usr_chain', name, type: AgentType.AUTONOMOUS, permissions }, admin);
+      agents.createAgent({ ownerId, name, type: AgentType.AUTONOMOUS, permissions }, admin);
     const root = await make('root', [{ resource: 'mcp:github:*', actions: ['read', 'write'] }]);
     const upper = await make('upper', []);
     const lower = await make('lower', []);

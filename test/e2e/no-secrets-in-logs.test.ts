@@ -107,12 +107,47 @@ describe('a flow handling every kind of secret, logged at trace', () => {
       api_key: `arg-api-key-${aSuffix()}`,
       token: `arg-token-${aSuffix()}`,
       authorization: `Bearer arg-bearer-${aSuffix()}`,
+      // Common names beyond the first five, in any case and separator style (issue 11 item 7).
+      apiKey: `arg-apikey-${aSuffix()}`,
+      xApiKey: `arg-x-api-key-${aSuffix()}`,
+      passwd: `arg-passwd-${aSuffix()}`,
+      pwd: `arg-pwd-${aSuffix()}`,
+      privateKey: `arg-private-key-${aSuffix()}`,
+      credentials: `arg-credentials-${aSuffix()}`,
+      cookie: `arg-cookie-${aSuffix()}`,
+      setCookie: `arg-set-cookie-${aSuffix()}`,
+      clientSecret: `arg-client-secret-${aSuffix()}`,
+      urlPassword: `arg-url-password-${aSuffix()}`,
     };
     const args = {
       password: argSecrets.password,
       api_key: argSecrets.api_key,
       token: argSecrets.token,
-      request: { headers: { authorization: argSecrets.authorization } },
+      request: {
+        headers: { authorization: argSecrets.authorization, 'X-Api-Key': argSecrets.xApiKey, Cookie: argSecrets.cookie },
+        response: [{ 'set-cookie': argSecrets.setCookie }],
+      },
+      apiKey: argSecrets.apiKey,
+      PASSWD: argSecrets.passwd,
+      pwd: argSecrets.pwd,
+      private_key: argSecrets.privateKey,
+      credentials: { user: argSecrets.credentials },
+      CLIENT_SECRET: argSecrets.clientSecret,
+      remote: { urls: [`https://deploy:${argSecrets.urlPassword}@git.example.com/repo.git`] },
+      note: 'not a secret',
+    };
+    const redactedArgs = {
+      password: REDACTED,
+      api_key: REDACTED,
+      token: REDACTED,
+      request: { headers: { authorization: REDACTED, 'X-Api-Key': REDACTED, Cookie: REDACTED }, response: [{ 'set-cookie': REDACTED }] },
+      apiKey: REDACTED,
+      PASSWD: REDACTED,
+      pwd: REDACTED,
+      private_key: REDACTED,
+      credentials: REDACTED,
+      CLIENT_SECRET: REDACTED,
+      remote: { urls: [`https://deploy:${REDACTED}@git.example.com/repo.git`] },
       note: 'not a secret',
     };
     const decided = [
@@ -124,7 +159,8 @@ describe('a flow handling every kind of secret, logged at trace', () => {
     const pending = await authz.authorize({ action: 'write', resource, arguments: args }, firstToken);
     expect(pending.reason).toBe(ReasonCode.APPROVAL_REQUIRED);
     const approvals = await authz.listApprovals({ agentId }, session);
-    expect(approvals.approvals[0]?.arguments).toMatchObject({ password: REDACTED, api_key: REDACTED, token: REDACTED, note: 'not a secret' });
+    expect(approvals.approvals[0]?.arguments).toEqual(redactedArgs);
+    expect(leaksIn(approvals.approvals, Object.values(argSecrets))).toEqual([]);
 
     // Rotation, the new token in use, the old one and bogus ones rejected.
     const rotated = await agents.rotateAgentToken({ agentId }, session);
@@ -177,13 +213,7 @@ describe('a flow handling every kind of secret, logged at trace', () => {
     // Secret-named arguments are stored as [REDACTED]; the others as sent.
     for (const d of [...decided, pending]) {
       const entry = stored.find((e) => e.id === d.auditId);
-      expect(entry?.arguments).toEqual({
-        password: REDACTED,
-        api_key: REDACTED,
-        token: REDACTED,
-        request: { headers: { authorization: REDACTED } },
-        note: 'not a secret',
-      });
+      expect(entry?.arguments).toEqual(redactedArgs);
     }
 
     // The store's files hold tokens only as hashes and passwords only as password hashes.

@@ -11,6 +11,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { freshDatabaseName, isSkip, startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
 import { REPLICA_ADMIN_TOKEN, eventually, startReplicas, type Replica } from '../support/replicas.js';
+import { signUpOwner } from '../support/owners.js';
 
 const admin = { headers: { authorization: `Bearer ${REPLICA_ADMIN_TOKEN}` } };
 
@@ -44,8 +45,9 @@ if (isSkip(started) || started.kill === undefined || started.restart === undefin
     beforeAll(async () => {
       [replica] = (await startReplicas(1, db.uri, freshDatabaseName('outage'))) as [Replica];
       const agents = createClient(AgentService, createGrpcTransport({ baseUrl: replica.url }));
+      const ownerId = await signUpOwner(createGrpcTransport({ baseUrl: replica.url }), REPLICA_ADMIN_TOKEN);
       const created = await agents.createAgent(
-        { ownerId: 'usr_outage', name: 'outage', type: AgentType.SERVICE, permissions: [{ resource: 'mcp:*', actions: ['read'] }] },
+        { ownerId, name: 'outage', type: AgentType.SERVICE, permissions: [{ resource: 'mcp:*', actions: ['read'] }] },
         admin,
       );
       agentToken = created.token;

@@ -10,6 +10,7 @@ import { openMongoStore } from '../../src/store/mongo/open.js';
 import { entriesFrom, reader } from '../api/audit-given.js';
 import { describeMongo } from '../support/mongo-context.js';
 import { freshDatabaseName } from '../support/mongo-server.js';
+import { aSignUpRequest } from '../support/requests.js';
 import { admin, as, replicaClients, startReplicas, type Replica } from '../support/replicas.js';
 
 const clients = replicaClients;
@@ -31,8 +32,9 @@ describeMongo('the audit tail across replicas', (mongo) => {
 
   it('delivers entries written on both replicas exactly once, in order, to a tailer that moves from A to B', async () => {
     const [a, b] = replicas.map(clients) as [ReturnType<typeof clients>, ReturnType<typeof clients>];
+    const owner = await a.auth.signUp(aSignUpRequest(), admin);
     const created = await a.agents.createAgent(
-      { ownerId: 'usr_replicas', name: 'busy', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
+      { ownerId: owner.user?.id ?? '', name: 'busy', type: AgentType.AUTONOMOUS, permissions: [{ resource: 'mcp:github:*', actions: ['read'] }] },
       admin,
     );
     const agentId = created.agent?.id ?? '';

@@ -9,6 +9,7 @@ import type { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentType, ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { describeMongo } from '../support/mongo-context.js';
 import { freshDatabaseName } from '../support/mongo-server.js';
+import { aSignUpRequest } from '../support/requests.js';
 import { admin, as, eventually, replicaClients, startReplicas, type Replica, type ReplicaClients } from '../support/replicas.js';
 
 const CACHE_TTL_MS = 300;
@@ -39,7 +40,9 @@ describeMongo('several replicas on one database', (mongo) => {
   });
 
   async function createAgent(on: Clients, permissions: Parameters<Client<typeof AgentService>['createAgent']>[0]['permissions']) {
-    return on.agents.createAgent({ ownerId: 'usr_replicas', name: 'replicated', type: AgentType.AUTONOMOUS, permissions }, admin);
+    // The owner must be a user of the tenant: the admin signs one up first.
+    const owner = await on.auth.signUp(aSignUpRequest(), admin);
+    return on.agents.createAgent({ ownerId: owner.user?.id ?? '', name: 'replicated', type: AgentType.AUTONOMOUS, permissions }, admin);
   }
 
   it('an agent created on replica A is usable on replica B', async () => {

@@ -4,7 +4,6 @@
  * HTTP (/healthz, /metrics, CORS), and `src/main.ts` as a child process.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { AgentService, ListAgentsRequestSchema } from '../../gen/kavach/v1/agent
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { grpcJsClient, metadata, method, unary, type GrpcJsClient } from '../support/grpc-js.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { signUpOwner } from '../support/owners.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 const MAX_REQUEST_BYTES = 4096;
@@ -186,7 +186,7 @@ describe('gRPC compression', () => {
   }
 
   it('compresses only large responses (32 KiB and up) for a client that accepts gzip: CPU over bytes', async () => {
-    const owner = `usr_gzip_${randomBytes(4).toString('hex')}`;
+    const owner = await signUpOwner(createGrpcTransport({ baseUrl: srv.url }), srv.adminToken);
     const agents = createClient(AgentService, createGrpcTransport({ baseUrl: srv.url }));
     // ~3.3 KB of metadata an agent, within the 4 KiB request limit of this server.
     const metadata = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, 'm'.repeat(400)]));

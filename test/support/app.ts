@@ -56,6 +56,44 @@ const peerFromHeader: Interceptor = (next) => (req) => {
   return next(req);
 };
 
+/** Header that turns the owner fixture below off for one client (tests of the owner check itself). */
+export const NO_OWNER_FIXTURE = 'x-test-no-owner-fixture';
+
+/**
+ * Test fixture: the owner an admin's CreateAgent names is a user of the tenant. CreateAgent
+ * refuses an owner that is no user of the tenant (issue 11 item 8), and most tests name a fresh
+ * random owner (`anOwnerId()`) only to have one; this creates that user in the store first, as
+ * if signed up. A client with the header `NO_OWNER_FIXTURE` gets the server exactly as it is.
+ */
+function ownerFixture(store: Store, clock: FakeClock): Interceptor {
+  return (next) => async (req) => {
+    const message = req.message as { ownerId?: unknown };
+    if (
+      req.method.name === 'CreateAgent' &&
+      req.header.get(NO_OWNER_FIXTURE) === null &&
+      req.header.get('authorization') === `Bearer ${ADMIN_TOKEN}` &&
+      typeof message.ownerId === 'string' &&
+      /^usr_[A-Za-z0-9_]{1,60}$/.test(message.ownerId)
+    ) {
+      const tenantId = req.header.get('kavach-tenant') ?? 'default';
+      if ((await store.users.get(tenantId, message.ownerId)) === undefined) {
+        // Concurrent creates for one owner race to add it: the loser finds it there, as wanted.
+        await store.users.create({
+          id: message.ownerId,
+          tenantId,
+          email: `${message.ownerId.toLowerCase()}@owners.example.com`,
+          name: '',
+          passwordHash: 'not-a-password-hash (fixture user: cannot sign in)',
+          createdAt: clock.now(),
+        }).catch(async (err: unknown) => {
+          if ((await store.users.get(tenantId, String(message.ownerId))) === undefined) throw err;
+        });
+      }
+    }
+    return next(req);
+  };
+}
+
 export async function startInProcess(overrides: Partial<Record<string, string>> = {}, clock = fakeClock()): Promise<InProcess> {
   const config: Config = loadConfig({
     KAVACH_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -77,6 +115,7 @@ export async function startInProcess(overrides: Partial<Record<string, string>> 
   const health = createHealth();
   health.setServing(true);
   const register = routes(app, { health, logger });
+  const owners = ownerFixture(store, clock);
   return {
     app,
     store,
@@ -93,7 +132,7 @@ export async function startInProcess(overrides: Partial<Record<string, string>> 
         register({
           ...router,
           service: (s, impl, opts) =>
-            router.service(s, impl, { ...opts, interceptors: [peerFromHeader, ...(opts?.interceptors ?? [])] }),
+            router.service(s, impl, { ...opts, interceptors: [peerFromHeader, owners, ...(opts?.interceptors ?? [])] }),
         } as ConnectRouter);
       const transport = createRouterTransport(withPeer, { transport: { interceptors: [sendCredentials] } });
       return createClient(service, transport);

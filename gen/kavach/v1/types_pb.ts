@@ -1176,7 +1176,9 @@ export enum ReasonCode {
   AGENT_EXPIRED = 10,
 
   /**
-   * REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid.
+   * REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid. It is
+   * the reason of the audit entries for rejected credentials (auth.token_rejected); Authorize
+   * never answers with it, because a call with such a bearer token fails with Unauthenticated.
    *
    * @generated from enum value: REASON_CODE_INVALID_TOKEN = 11;
    */

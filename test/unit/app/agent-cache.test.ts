@@ -28,7 +28,7 @@ function setup() {
     },
   };
   let t = 1_000_000;
-  const cache = createAgentCache({ agents, delegations: store.delegations, ttlMs: 1000, nowMs: () => t });
+  const cache = createAgentCache({ agents, delegations: store.delegations, users: store.users, ttlMs: 1000, nowMs: () => t });
   return {
     store,
     cache,

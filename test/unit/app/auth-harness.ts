@@ -10,7 +10,7 @@ import { createAuditLog } from '../../../src/app/audit-log.js';
 import { createAuditWriter } from '../../../src/app/audit-writer.js';
 import { createAuthUseCases } from '../../../src/app/auth.js';
 import { createAuthenticator, type Authenticator } from '../../../src/app/authn.js';
-import { createRejectionAuditor } from '../../../src/app/rejection-audit.js';
+import { createRejectionAuditor, SIGN_IN_THROTTLED } from '../../../src/app/rejection-audit.js';
 import type { AppContext } from '../../../src/app/context.js';
 import { createIds } from '../../../src/app/ids.js';
 import { createPasswordHasher, type PasswordHasher, type PasswordParams } from '../../../src/app/passwords.js';
@@ -79,7 +79,7 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
   const newId = createIds(() => t);
   const writer = createAuditWriter({ store: store.audit, logger });
   const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
-  const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, ttlMs: 0, nowMs: () => t });
+  const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, users: store.users, ttlMs: 0, nowMs: () => t });
   const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
   const sessions = createSessionManager({
     sessions: store.sessions,
@@ -97,11 +97,18 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
     clientIpOf: (meta) => meta.peerIp,
     now,
   });
+  const throttled = createRejectionAuditor({
+    audit,
+    now,
+    logger,
+    perWindow: config.rejectionAuditsPerMinute,
+    kind: SIGN_IN_THROTTLED,
+  });
   const { hasher, calls } = countingHasher(params);
   return {
     store,
     authenticator,
-    auth: createAuthUseCases(ctx, sessions, { hasher, commonPasswords: COMMON }),
+    auth: createAuthUseCases(ctx, sessions, throttled, { hasher, commonPasswords: COMMON }),
     calls,
     logs,
     now,
@@ -109,9 +116,11 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
       t += ms;
     },
     withParams: (other) =>
-      createAuthUseCases(ctx, sessions, { hasher: createPasswordHasher(other), commonPasswords: COMMON }),
+      createAuthUseCases(ctx, sessions, throttled, { hasher: createPasswordHasher(other), commonPasswords: COMMON }),
     principalOf: (token) => authenticator.authenticate(`Bearer ${token}`, undefined, from('127.0.0.1')),
     async auditEntries(tenantId = 'default') {
+      // Capped refusals are written without being awaited: let queued writes commit first.
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
       return (await store.audit.query(tenantId, {}, { limit: 1000 })).items;
     },
     async close() {

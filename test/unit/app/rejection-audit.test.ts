@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { AuditFields } from '../../../src/app/audit-entry.js';
 import type { AuditLog } from '../../../src/app/audit-log.js';
 import pino from 'pino';
-import { addressKey, createRejectionAuditor, MAX_SOURCES, type Rejection } from '../../../src/app/rejection-audit.js';
+import {
+  addressKey,
+  createRejectionAuditor,
+  MAX_SOURCES,
+  SIGN_IN_THROTTLED,
+  type Rejection,
+  type RefusalKind,
+} from '../../../src/app/rejection-audit.js';
 
-function setup(perWindow = 3, failWrites = false) {
+function setup(perWindow = 3, failWrites = false, kind?: RefusalKind) {
   const written: AuditFields[] = [];
   const audit: AuditLog = {
     record: (fields) => {
@@ -20,7 +27,7 @@ function setup(perWindow = 3, failWrites = false) {
   let t = Date.parse('2026-11-27T10:00:00.000Z');
   const logged: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
-  const auditor = createRejectionAuditor({ audit, now: () => new Date(t), logger, perWindow });
+  const auditor = createRejectionAuditor({ audit, now: () => new Date(t), logger, perWindow, kind });
   const from = (clientIp: string, extra: Partial<Rejection> = {}): Rejection => ({
     tenantId: 'default',
     agentId: '',
@@ -130,5 +137,26 @@ describe('rejected-credential auditing', () => {
     await new Promise((r) => setImmediate(r));
     expect(logged.join('')).toMatch(/could not audit a rejected credential/);
     expect(logged.join('')).toMatch(/could not audit a summary of rejected credentials/);
+  });
+
+  it('records throttled sign-ins with their own action, result, reason, actor and resource, capped the same way', async () => {
+    const { auditor, written, from, summaries, advance } = setup(2, false, SIGN_IN_THROTTLED);
+    const attempt = from('198.51.100.4', { ownerId: 'usr_ann', resource: 'user:usr_ann', actor: { kind: 'anonymous', id: '' }, message: 'sign-in throttled' });
+    for (let i = 0; i < 50; i++) auditor.record(attempt);
+    expect(written).toHaveLength(2);
+    expect(written[0]).toMatchObject({
+      action: 'auth.sign_in',
+      result: 'rate_limited',
+      reason: 'RATE_LIMITED',
+      ownerId: 'usr_ann',
+      resource: 'user:usr_ann',
+      actor: { kind: 'anonymous', id: '' },
+      message: 'sign-in throttled',
+    });
+    advance(60_000);
+    await auditor.flush();
+    expect(summaries()).toHaveLength(1);
+    expect(summaries()[0]).toMatchObject({ action: 'auth.sign_in', result: 'rate_limited', arguments: { suppressed: 48 } });
+    expect(summaries()[0]?.message).toMatch(/^48 more throttled sign-in attempts from this source/);
   });
 });

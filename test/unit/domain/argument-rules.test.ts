@@ -49,8 +49,10 @@ describe('argument rules (DESIGN §3.4, §3.9)', () => {
 
   it('reports the first failing argument by name, in rule order', () => {
     const rules = compileArgumentRules([globRule('path', 'src/**'), rangeRule('limit', 1, 100), valuesRule('mode', ['r'])]);
-    expect(rules.check({ path: 'src/a', limit: 500, mode: 'w' })).toEqual({ ok: false, argument: 'limit' });
-    expect(rules.check({ path: 'src/a', limit: 50, mode: 'w' })).toEqual({ ok: false, argument: 'mode' });
+    expect(rules.check({ path: 'src/a', limit: 500, mode: 'w' })).toEqual({ ok: false, argument: 'limit', missing: false });
+    expect(rules.check({ path: 'src/a', limit: 50, mode: 'w' })).toEqual({ ok: false, argument: 'mode', missing: false });
+    expect(rules.check({ path: 'src/a', limit: 50 })).toEqual({ ok: false, argument: 'mode', missing: true });
+    expect(rules.check({ path: 'src/a', limit: null, mode: 'r' })).toEqual({ ok: false, argument: 'limit', missing: false });
     expect(rules.check({ path: 'src/a', limit: 50, mode: 'r' })).toEqual({ ok: true });
     expect(rules.firstFailure({ path: 'lib/a', limit: 50, mode: 'r' })).toBe(0);
   });

@@ -122,6 +122,21 @@ describe('planDecision: static constraints (DESIGN §3.4)', () => {
     expect(decide(perms, request)).toBe(expected);
   });
 
+  it.each<[string, Permission, string]>([
+    ['a glob', aPermission({ constraints: { argumentRules: [globRule('path', 'src/**')] } }), 'glob'],
+    ['an allowed-values', aPermission({ constraints: { argumentRules: [valuesRule('path', ['a'])] } }), 'allowed-values'],
+    ['a range', aPermission({ constraints: { argumentRules: [rangeRule('path', 1, 2)] } }), 'range'],
+  ])('tells a missing argument apart from a refused value (%s rule)', (_name, permission, kind) => {
+    const set = compilePermissionSet([permission]);
+    const missing = planDecision(set, aRequest({ args: { other: 'x' } }));
+    const refused = planDecision(set, aRequest({ args: { path: 'zzz' } }));
+    if (missing.kind !== 'deny' || refused.kind !== 'deny') return expect.fail('expected two denials');
+    expect(missing.reason).toBe('ARGUMENT_REJECTED');
+    expect(missing.message).toBe(`argument "path" is required by the permission's ${kind} rule on "path", and the request does not have it`);
+    expect(refused.reason).toBe('ARGUMENT_REJECTED');
+    expect(refused.message).toBe('argument "path" is not allowed by the permission\'s rules');
+  });
+
   it('names the rejected argument in the message but never its value', () => {
     const set = compilePermissionSet([aPermission({ constraints: { argumentRules: [globRule('path', 'src/**')] } })]);
     const plan = planDecision(set, aRequest({ args: { path: '/etc/shadow-secret-value' } }));

@@ -133,7 +133,17 @@ describe('pattern and request validation', () => {
     expect(err.field).toBe('permissions[3].resource');
   });
 
-  it.each(['*', 'mcp:*', '*:github', 'mcp:git*', 'a'.repeat(512), Array.from({ length: 32 }, () => 'x').join(':')])(
+  it.each(['mcp:git*', 'mcp:*git', 'mcp:g*t:x', '**', 'mcp:**', '*:x*', 'mcp:github:re*'])(
+    'rejects the partial-segment pattern %j with a message saying so (DESIGN §3.1: "*" is a whole segment)',
+    (pattern) => {
+      const err = thrownBy(() => validateResourcePattern(pattern, 'permissions[0].resource'));
+      expect(err.kind).toBe('invalid_argument');
+      expect(err.field).toBe('permissions[0].resource');
+      expect(err.message).toMatch(/partial-segment globs are not supported/);
+    },
+  );
+
+  it.each(['*', 'mcp:*', '*:github', 'mcp:*:repos', 'a'.repeat(512), Array.from({ length: 32 }, () => 'x').join(':')])(
     'accepts the pattern %j',
     (pattern) => {
       expect(() => validateResourcePattern(pattern, 'resource')).not.toThrow();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SECRET_ARGUMENT_NAMES, redactArguments } from '../../../src/domain/redaction.js';
+import {
+  DEFAULT_SECRET_ARGUMENT_NAMES,
+  normalizeSecretName,
+  redactArguments,
+  redactUrlPasswords,
+} from '../../../src/domain/redaction.js';
 import type { Arguments } from '../../../src/domain/types.js';
 
 describe('redactArguments (DESIGN §3.9)', () => {
@@ -23,7 +28,7 @@ describe('redactArguments (DESIGN §3.9)', () => {
 
   it('uses the configured names instead of the defaults', () => {
     expect(redactArguments({ pin: '1234', password: 'p' }, ['PIN'])).toEqual({ pin: '[REDACTED]', password: 'p' });
-    expect(DEFAULT_SECRET_ARGUMENT_NAMES).toEqual(['password', 'secret', 'token', 'api_key', 'authorization']);
+    expect(redactArguments({ 'Pin-Code': '1234', api_key: 'k' }, ['pin_code'])).toEqual({ 'Pin-Code': '[REDACTED]', api_key: 'k' });
   });
 
   it('keeps a "__proto__" key as plain data', () => {
@@ -39,5 +44,82 @@ describe('redactArguments (DESIGN §3.9)', () => {
     for (let i = 0; i < 40; i++) deep = { d: deep };
     expect(JSON.stringify(redactArguments(deep))).toContain('[TRUNCATED]');
     expect(JSON.stringify(redactArguments(deep))).not.toContain('"p"');
+  });
+});
+
+describe('secret names, matched after normalising case and separators (issue 11 item 7)', () => {
+  it.each([
+    'apiKey', 'api-key', 'API_KEY', 'x-api-key', 'X-Api-Key', 'xApiKey', 'apikey',
+    'passwd', 'PASSWD', 'pwd', 'db_pwd', 'password', 'Password', 'passphrase',
+    'private_key', 'privateKey', 'PRIVATE-KEY', 'ssh_private_key',
+    'credentials', 'Credential', 'aws_credentials',
+    'cookie', 'Cookie', 'set-cookie', 'Set-Cookie',
+    'authorization', 'Authorization', 'proxy-authorization',
+    'session', 'sessionId', 'session_token',
+    'secret', 'client_secret', 'clientSecret', 'CLIENT-SECRET', 'secret_key',
+    'token', 'access_token', 'accessToken', 'refresh_token', 'Refresh-Token', 'id_token', 'github_token',
+    'aws_access_key_id', 'AccessKey', 'bearer', 'signature',
+  ])('redacts %s by default', (name) => {
+    expect(redactArguments({ [name]: 'the-secret-value', keep: 'visible' })).toEqual({ [name]: '[REDACTED]', keep: 'visible' });
+  });
+
+  it.each(['path', 'user', 'name', 'url', 'branch', 'count', 'repository', 'email', 'description'])('keeps %s', (name) => {
+    expect(redactArguments({ [name]: 'value' })).toEqual({ [name]: 'value' });
+  });
+
+  it.each([
+    ['api-key', 'apikey'],
+    ['API_KEY', 'apikey'],
+    ['apiKey', 'apikey'],
+    ['X-Api.Key ', 'xapikey'],
+  ])('normalises %s to %s', (name, normalised) => {
+    expect(normalizeSecretName(name)).toBe(normalised);
+  });
+
+  it('matches configured names after normalising them too', () => {
+    for (const configured of ['api-key', 'API_KEY', 'apiKey']) {
+      expect(redactArguments({ 'x-api-key': 'a', apiKey: 'b', other: 'c' }, [configured])).toEqual({
+        'x-api-key': '[REDACTED]',
+        apiKey: '[REDACTED]',
+        other: 'c',
+      });
+    }
+  });
+
+  it('lists the common names in the defaults', () => {
+    for (const name of ['password', 'passwd', 'pwd', 'secret', 'token', 'api_key', 'private_key', 'credential', 'cookie', 'authorization', 'session']) {
+      expect(DEFAULT_SECRET_ARGUMENT_NAMES).toContain(name);
+    }
+  });
+});
+
+describe('passwords inside URLs (issue 11 item 7)', () => {
+  it.each([
+    ['https://user:pass@host/repo.git', 'https://user:[REDACTED]@host/repo.git'],
+    ['postgres://app:s3cr3t!@db.internal:5432/main', 'postgres://app:[REDACTED]@db.internal:5432/main'],
+    ['mongodb+srv://root:p%40ss@cluster0.example.net/?retryWrites=true', 'mongodb+srv://root:[REDACTED]@cluster0.example.net/?retryWrites=true'],
+    ['HTTPS://A:B@h', 'HTTPS://A:[REDACTED]@h'],
+    ['https://user:p@ss@host/x', 'https://user:[REDACTED]@host/x'],
+    ['https://:onlypass@host', 'https://:[REDACTED]@host'],
+    ['clone https://a:one@h1 and ftp://b:two@h2 now', 'clone https://a:[REDACTED]@h1 and ftp://b:[REDACTED]@h2 now'],
+    ['https://host/path?x=a:b@c', 'https://host/path?x=a:b@c'],
+    ['https://git@github.com/o/r', 'https://git@github.com/o/r'],
+    ['https://host:8443/x', 'https://host:8443/x'],
+    ['no url here: a:b@c', 'no url here: a:b@c'],
+  ])('%s', (input, expected) => {
+    expect(redactUrlPasswords(input)).toBe(expected);
+  });
+
+  it('redacts them in string values at any depth, whatever the key', () => {
+    const input: Arguments = {
+      url: 'https://ann:hunter2@git.example.com/r.git',
+      nested: { remotes: ['https://bob:letmein@h/x', { origin: 'ssh://carl:pw1@h2/y' }], n: 3 },
+    };
+    const out = JSON.stringify(redactArguments(input));
+    for (const secret of ['hunter2', 'letmein', 'pw1']) expect(out).not.toContain(secret);
+    expect(redactArguments(input)).toEqual({
+      url: 'https://ann:[REDACTED]@git.example.com/r.git',
+      nested: { remotes: ['https://bob:[REDACTED]@h/x', { origin: 'ssh://carl:[REDACTED]@h2/y' }], n: 3 },
+    });
   });
 });
