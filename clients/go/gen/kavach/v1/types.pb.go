@@ -236,7 +236,9 @@ const (
 	ReasonCode_REASON_CODE_AGENT_REVOKED ReasonCode = 9
 	// REASON_CODE_AGENT_EXPIRED means the agent passed its expiry.
 	ReasonCode_REASON_CODE_AGENT_EXPIRED ReasonCode = 10
-	// REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid.
+	// REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid. It is
+	// the reason of the audit entries for rejected credentials (auth.token_rejected); Authorize
+	// never answers with it, because a call with such a bearer token fails with Unauthenticated.
 	ReasonCode_REASON_CODE_INVALID_TOKEN ReasonCode = 11
 )
 

@@ -1393,7 +1393,9 @@ class ReasonCode(Enum):
             REASON_CODE_AGENT_EXPIRED = 10
             ```
         INVALID_TOKEN:
-            REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid.
+            REASON_CODE_INVALID_TOKEN means the presented token is unknown or no longer valid. It is
+            the reason of the audit entries for rejected credentials (auth.token_rejected); Authorize
+            never answers with it, because a call with such a bearer token fails with Unauthenticated.
 
             ```proto
             REASON_CODE_INVALID_TOKEN = 11
