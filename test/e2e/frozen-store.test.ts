@@ -16,6 +16,7 @@ import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { freshDatabaseName, isSkip, startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
+import { signUpOwner } from '../support/owners.js';
 import { REPLICA_ADMIN_TOKEN, eventually, startReplicas, type Replica } from '../support/replicas.js';
 
 const CLIENT_DEADLINE_MS = 15_000;
@@ -79,8 +80,9 @@ if (isSkip(started) || started.pid === undefined || started.restart === undefine
       [replica] = (await startReplicas(1, db.uri, freshDatabaseName('frozen'), {
         KAVACH_STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS),
       })) as [Replica];
+      const ownerId = await signUpOwner(transport(), REPLICA_ADMIN_TOKEN);
       const created = await createClient(AgentService, transport()).createAgent(
-        { ownerId: 'usr_frozen', name: 'frozen', type: AgentType.SERVICE, permissions: [{ resource: 'mcp:*', actions: ['read'] }] },
+        { ownerId, name: 'frozen', type: AgentType.SERVICE, permissions: [{ resource: 'mcp:*', actions: ['read'] }] },
         call(REPLICA_ADMIN_TOKEN),
       );
       agentToken = created.token;
