@@ -54,7 +54,7 @@ const header = (req: Req, name: string): string | undefined => {
 /** Returns a handler that answers `/api/kavach/...` requests and returns false for any other. */
 export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: CallMeta) => boolean {
   const { app, logger, metrics } = deps;
-  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 512 });
+  const router = FindMyWay({ maxParamLength: 512 });
   for (const route of restRoutes(app)) {
     router.on(route.method as HTTPMethod, REST_PREFIX + route.path, () => undefined, route);
   }
