@@ -111,4 +111,5 @@ export function optJsonObject(value: unknown, field: string): JsonObject | undef
   return value;
 }
 
-const join = (field: string, key: string): string => (field === '' ? key : `${field}.${key}`);
+/** Keys of the body itself are named bare (`name`, not `body.name`). */
+const join = (field: string, key: string): string => (field === '' || field === 'body' ? key : `${field}.${key}`);
