@@ -76,5 +76,9 @@ function staticFailure(p: CompiledPermission, request: DecisionRequest): DenyPla
     const failed = p.argumentRules.firstFailure(request.args);
     if (failed !== -1) return p.argumentDenials[failed];
   }
+  if (p.argPatterns !== undefined) {
+    const failed = p.argPatterns.firstFailure(request.args);
+    if (failed !== undefined) return p.argPatternDenial(failed);
+  }
   return undefined;
 }

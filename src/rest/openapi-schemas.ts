@@ -51,9 +51,12 @@ export const schemas = {
   Constraints: {
     type: 'object',
     additionalProperties: false,
-    description: '`allowedArgPatterns` is refused with 400 (use argumentRules): a constraint is never dropped.',
     properties: {
       maxCallsPerHour: orNull({ type: 'integer', minimum: 1, maximum: 10000 }),
+      allowedArgPatterns: orNull({
+        ...strList,
+        description: 'Kavach globs (linear time, never a regular expression): every string-valued top-level argument must match one.',
+      }),
       requireApproval: orNull({ type: 'boolean' }),
       timeWindow: orNull(ref('TimeWindow')),
       ipAllowlist: orNull(strList),

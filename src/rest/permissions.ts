@@ -75,16 +75,10 @@ export function permissionFromJson(value: unknown, field: string): Permission {
   if (actions === undefined) throw invalidArgument(`${field}.actions`, 'is required');
   const at = `${field}.constraints`;
   const c = optObject(p.constraints, at, CONSTRAINT_KEYS) ?? {};
-  if (c.allowedArgPatterns !== undefined && c.allowedArgPatterns !== null) {
-    // Refused, never dropped: a constraint silently not stored would widen the grant.
-    throw invalidArgument(
-      `${at}.allowedArgPatterns`,
-      'is not supported by Kavach: constrain arguments with argumentRules ({name, glob} per argument)',
-    );
-  }
   const maxCallsPerHour = optInteger(c.maxCallsPerHour, `${at}.maxCallsPerHour`);
   const timeWindow = timeWindowFromJson(c.timeWindow, `${at}.timeWindow`);
   const rules = optList(c.argumentRules, `${at}.argumentRules`, 100) ?? [];
+  const allowedArgPatterns = optStringList(c.allowedArgPatterns, `${at}.allowedArgPatterns`, 100) ?? [];
   return {
     resource: string(p.resource, `${field}.resource`),
     actions,
@@ -94,6 +88,7 @@ export function permissionFromJson(value: unknown, field: string): Permission {
       ...(timeWindow === undefined ? {} : { timeWindow }),
       argumentRules: rules.map((r, i) => argumentRuleFromJson(r, `${at}.argumentRules[${i}]`)),
       requireApproval: optBoolean(c.requireApproval, `${at}.requireApproval`) ?? false,
+      ...(allowedArgPatterns.length === 0 ? {} : { allowedArgPatterns }),
     },
   };
 }
@@ -123,6 +118,7 @@ export function permissionToJson(p: Permission): JsonObject {
   const c = p.constraints;
   const constraints: Record<string, unknown> = {};
   if (c.maxCallsPerHour !== undefined) constraints.maxCallsPerHour = c.maxCallsPerHour;
+  if ((c.allowedArgPatterns?.length ?? 0) > 0) constraints.allowedArgPatterns = [...(c.allowedArgPatterns ?? [])];
   if (c.requireApproval) constraints.requireApproval = true;
   if (c.timeWindow !== undefined) {
     const tw = c.timeWindow;

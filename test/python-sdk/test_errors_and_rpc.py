@@ -90,6 +90,15 @@ def test_constraints_written_through_the_sdk_are_enforced_by_the_authorize_rpc(a
     third = connect_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
     assert first["allowed"] is True and second["allowed"] is True
     assert third.get("allowed", False) is False and third["reason"] == "REASON_CODE_RATE_LIMITED"
+    # Argument patterns written through the SDK: Kavach globs, checked on every string argument.
+    admin.agents.update(
+        agent.id,
+        UpdateAgentInput(permissions=[Permission(resource="mcp:fs:*", actions=["read"], constraints=PermissionConstraints(allowed_arg_patterns=["*.md", "docs/**"]))]),
+    )
+    fine = connect_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "docs/guide/intro", "n": 1})
+    outside_patterns = connect_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "/etc/passwd"})
+    assert fine["allowed"] is True
+    assert outside_patterns.get("allowed", False) is False and outside_patterns["reason"] == "REASON_CODE_ARGUMENT_REJECTED"
     # Approval written through the SDK: the RPC asks for a human.
     admin.agents.update(
         agent.id,

@@ -142,12 +142,21 @@ def test_constraints_round_trip_through_the_sdk(admin, owner):
         resource="mcp:github:*",
         actions=["read", "write"],
         constraints=PermissionConstraints(
-            max_calls_per_hour=200, ip_allowlist=["10.0.0.0/8"], time_window_start="09:00", time_window_end="17:00"
+            max_calls_per_hour=200,
+            ip_allowlist=["10.0.0.0/8"],
+            time_window_start="09:00",
+            time_window_end="17:00",
+            allowed_arg_patterns=["*.md"],
+            require_approval=False,
         ),
     )
     agent = make_agent(admin, owner, permissions=[perm, with_approval(execute("mcp:deploy:production"))])
     c = admin.agents.get(agent.id).permissions[0].constraints
     assert (c.max_calls_per_hour, c.ip_allowlist, c.time_window_start, c.time_window_end) == (200, ["10.0.0.0/8"], "09:00", "17:00")
+    assert c.allowed_arg_patterns == ["*.md"]
+    # A read-modify-write through the SDK's own types keeps every constraint the SDK knows.
+    again = admin.agents.update(agent.id, UpdateAgentInput(permissions=admin.agents.get(agent.id).permissions))
+    assert again.permissions == admin.agents.get(agent.id).permissions
     assert admin.agents.get(agent.id).permissions[1].constraints.require_approval is True
     updated = admin.agents.update(agent.id, UpdateAgentInput(permissions=[rate_limited(read("mcp:x:*"), max_calls_per_hour=5)]))
     assert [(p.resource, p.constraints.max_calls_per_hour) for p in updated.permissions] == [("mcp:x:*", 5)]

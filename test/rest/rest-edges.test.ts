@@ -99,9 +99,19 @@ describe('bodies', () => {
     expectError(await rest('POST', '/agents', { token: admin, json: half }), 400, 'INVALID_ARGUMENT', 'permissions[0].constraints.timeWindow.end');
   });
 
-  it('allowedArgPatterns is refused by name, never stored as "no constraint"', async () => {
-    const body = newAgent({ permissions: [{ ...permission(), constraints: { allowedArgPatterns: ['*.md'] } }] });
-    expectError(await rest('POST', '/agents', { token: admin, json: body }), 400, 'INVALID_ARGUMENT', 'permissions[0].constraints.allowedArgPatterns');
+  it('allowedArgPatterns are stored, read back and enforced; a bad glob is 400 naming it', async () => {
+    const body = newAgent({ permissions: [{ resource: 'mcp:fs:*', actions: ['read'], constraints: { allowedArgPatterns: ['*.md', 'docs/**'] } }] });
+    const agent = await createAgent(admin, body);
+    const read = await rest('GET', `/agents/${agent.id}`, { token: admin });
+    expect(read.body.permissions[0].constraints).toEqual({ allowedArgPatterns: ['*.md', 'docs/**'] });
+    const ok = await rest('POST', `/agents/${agent.id}/authorize`, { token: admin, json: { action: 'read', resource: 'mcp:fs:x', arguments: { path: 'docs/a/b', n: 3 } } });
+    expect(ok.body).toMatchObject({ allowed: true });
+    const no = await rest('POST', `/agents/${agent.id}/authorize`, { token: admin, json: { action: 'read', resource: 'mcp:fs:x', arguments: { path: '/etc/passwd' } } });
+    expect(no.body).toMatchObject({ allowed: false, reason: 'ARGUMENT_REJECTED' });
+    const bad = newAgent({ permissions: [{ ...permission(), constraints: { allowedArgPatterns: ['ok', ''] } }] });
+    expectError(await rest('POST', '/agents', { token: admin, json: bad }), 400, 'INVALID_ARGUMENT', 'permissions[0].constraints.allowed_arg_patterns[1]');
+    const notList = newAgent({ permissions: [{ ...permission(), constraints: { allowedArgPatterns: '*.md' } }] });
+    expectError(await rest('POST', '/agents', { token: admin, json: notList }), 400, 'INVALID_ARGUMENT', 'permissions[0].constraints.allowedArgPatterns');
   });
 
   it('a body over KAVACH_MAX_REQUEST_BYTES is 413, by declared length and when streamed without one', async () => {
