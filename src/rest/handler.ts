@@ -141,7 +141,13 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
       done(status);
       return true;
     }
-    void run(req, res, meta, route, found.params, search, aborter.signal).then(done);
+    run(req, res, meta, route, found.params, search, aborter.signal).then(done, (err: unknown) => {
+      // `run` answers every error itself; this is only a failure while writing that answer.
+      logger.error({ err, requestId: meta.requestId }, 'rest response failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+      done(500);
+    });
     return true;
   };
 }

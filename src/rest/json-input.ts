@@ -97,12 +97,13 @@ export function parseTime(text: string): Date | undefined {
 export function optMetadata(value: unknown, field: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw invalidArgument(field, 'must be a JSON object of strings');
-  const out: Record<string, string> = {};
-  for (const [key, v] of Object.entries(value)) {
+  const entries = Object.entries(value).map(([key, v]): [string, string] => {
     if (typeof v !== 'string') throw invalidArgument(join(field, key), 'must be a string');
-    out[key] = v;
-  }
-  return out;
+    return [key, v];
+  });
+  // fromEntries defines own properties, so a `__proto__` key stays a key (and is validated as
+  // one) instead of silently setting a prototype.
+  return Object.fromEntries(entries);
 }
 
 export function optJsonObject(value: unknown, field: string): JsonObject | undefined {

@@ -11,6 +11,13 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` }) as cons
 const orNull = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+/** What the domain accepts (`src/domain/pattern.ts`, `src/app/validation.ts`), so generated requests reach the use cases. */
+const action = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } as const;
+const actions = { type: 'array', minItems: 1, maxItems: 32, uniqueItems: true, items: { anyOf: [action, { const: '*' }] } } as const;
+const resource = { type: 'string', minLength: 1, maxLength: 512 } as const;
+const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '\\S' } as const;
+const ownerId = { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,128}$' } as const;
+export const ID = { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,64}$' } as const;
 
 export const schemas = {
   Error: {
@@ -72,7 +79,7 @@ export const schemas = {
     type: 'object',
     additionalProperties: false,
     required: ['resource', 'actions'],
-    properties: { resource: str, actions: strList, constraints: orNull(ref('Constraints')) },
+    properties: { resource, actions, constraints: orNull(ref('Constraints')) },
   },
   EffectivePermission: {
     type: 'object',
@@ -112,8 +119,8 @@ export const schemas = {
     additionalProperties: false,
     required: ['name', 'type', 'permissions'],
     properties: {
-      ownerId: orNull(str),
-      name: str,
+      ownerId: orNull(ownerId),
+      name,
       type: { type: 'string', enum: ['autonomous', 'delegated', 'service'] },
       permissions: { type: 'array', items: ref('PermissionInput') },
       expiresAt: orNull(time),
@@ -124,7 +131,7 @@ export const schemas = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      name: orNull(str),
+      name: orNull(name),
       permissions: orNull({ type: 'array', items: ref('PermissionInput') }),
       expiresAt: orNull(time),
       metadata: orNull({ type: 'object', additionalProperties: str }),
@@ -134,7 +141,7 @@ export const schemas = {
     type: 'object',
     additionalProperties: false,
     required: ['action', 'resource'],
-    properties: { action: str, resource: str, arguments: orNull({ type: 'object' }) },
+    properties: { action, resource, arguments: orNull({ type: 'object' }) },
   },
   AuthorizeResult: {
     type: 'object',
@@ -172,8 +179,8 @@ export const schemas = {
     additionalProperties: false,
     required: ['fromAgent', 'toAgent', 'permissions'],
     properties: {
-      fromAgent: str,
-      toAgent: str,
+      fromAgent: ID,
+      toAgent: ID,
       permissions: { type: 'array', items: ref('PermissionInput') },
       expiresAt: orNull(time),
       maxDepth: orNull({ type: 'integer' }),
@@ -235,12 +242,12 @@ export const schemas = {
     type: 'object',
     additionalProperties: false,
     required: ['email', 'password'],
-    properties: { email: str, password: str, name: orNull(str) },
+    properties: { email: { type: 'string', format: 'email' }, password: { type: 'string', minLength: 8, maxLength: 128 }, name: orNull(name) },
   },
   SignIn: {
     type: 'object',
     additionalProperties: false,
     required: ['email', 'password'],
-    properties: { email: str, password: str },
+    properties: { email: { type: 'string', format: 'email' }, password: { type: 'string', minLength: 8, maxLength: 128 } },
   },
 } as const;

@@ -3,7 +3,7 @@
  * keeps it true: every registered route is documented, every documented route exists, and the
  * answers the tests see validate against these schemas.
  */
-import { schemas } from './openapi-schemas.js';
+import { ID, schemas } from './openapi-schemas.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -19,7 +19,7 @@ const param = (name: string, where: 'path' | 'query', schema: unknown = { type: 
   schema,
   ...(description === undefined ? {} : { description }),
 });
-const id = (name: string) => param(name, 'path', { type: 'string', minLength: 1 });
+const id = (name: string) => param(name, 'path', ID);
 const timeQuery = (name: string) => param(name, 'query', { type: 'string', format: 'date-time' });
 const auditFilters = [
   param('agentId', 'query'),

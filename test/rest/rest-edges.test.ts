@@ -259,3 +259,17 @@ describe('isolation through REST', () => {
     expect(across.body).toMatchObject({ allowed: false, reason: 'AGENT_NOT_FOUND' });
   });
 });
+
+describe('prototype keys', () => {
+  it('a __proto__ key in metadata is kept as a key, and one in arguments is refused by name', async () => {
+    const raw = `{"ownerId":"usr_${aSuffix()}","name":"p","type":"service","permissions":[],"metadata":{"__proto__":"x","team":"a"}}`;
+    const res = await rest('POST', '/agents', { token: admin, raw });
+    expect(res.status, res.text).toBe(201);
+    expect(Object.entries(res.body.metadata)).toEqual([['__proto__', 'x'], ['team', 'a']]);
+    const agent = res.body as { id: string };
+    const bad = await rest('POST', `/agents/${agent.id}/authorize`, { token: admin, raw: '{"action":"read","resource":"mcp:x:y","arguments":{"__proto__":{"a":1}}}' });
+    expectError(bad, 400, 'INVALID_ARGUMENT', 'arguments.__proto__');
+    const top = await rest('POST', '/agents', { token: admin, raw: '{"__proto__":{"name":"x"}}' });
+    expectError(top, 400, 'INVALID_ARGUMENT', '__proto__');
+  });
+});
