@@ -30,6 +30,10 @@ const auditFilters = [
   param('result', 'query', { type: 'string', enum: ['allowed', 'denied', 'rate_limited', 'pending_approval'] }),
 ];
 
+/** Where a created object's id goes next (OpenAPI links; stateful fuzzers follow them). */
+const linksTo = (param: string, ops: Record<string, string>) =>
+  Object.fromEntries(Object.entries(ops).map(([name, operationId]) => [name, { operationId, parameters: { [param]: '$response.body#/id' } }]));
+
 const op = (summary: string, rest: Record<string, unknown>, responses: Record<string, unknown>) => ({
   summary,
   ...rest,
@@ -60,7 +64,12 @@ export const openApiDocument = {
       }),
     },
     '/agents': {
-      post: op('Create an agent (token shown once)', { requestBody: body('CreateAgent') }, { '201': reply('Created.', ref('Agent')) }),
+      post: op('Create an agent (token shown once)', { operationId: 'createAgent', requestBody: body('CreateAgent') }, {
+        '201': {
+          ...reply('Created.', ref('Agent')),
+          links: linksTo('id', { GetAgent: 'getAgent', UpdateAgent: 'updateAgent', RevokeAgent: 'revokeAgent', RotateAgent: 'rotateAgent', AuthorizeAgent: 'authorizeAgent' }),
+        },
+      }),
       get: op(
         'List agents',
         {
@@ -74,26 +83,28 @@ export const openApiDocument = {
       ),
     },
     '/agents/{id}': {
-      get: op('Get an agent', { parameters: [id('id')] }, { '200': reply('The agent.', ref('Agent')) }),
-      patch: op('Update an agent', { parameters: [id('id')], requestBody: body('UpdateAgent') }, { '200': reply('The agent.', ref('Agent')) }),
-      delete: op('Revoke an agent', { parameters: [id('id')] }, NO_CONTENT),
+      get: op('Get an agent', { operationId: 'getAgent', parameters: [id('id')] }, { '200': reply('The agent.', ref('Agent')) }),
+      patch: op('Update an agent', { operationId: 'updateAgent', parameters: [id('id')], requestBody: body('UpdateAgent') }, { '200': reply('The agent.', ref('Agent')) }),
+      delete: op('Revoke an agent', { operationId: 'revokeAgent', parameters: [id('id')] }, NO_CONTENT),
     },
     '/agents/{id}/rotate': {
-      post: op("Rotate an agent's token (shown once)", { parameters: [id('id')] }, { '200': reply('The agent with its new token.', ref('Agent')) }),
+      post: op("Rotate an agent's token (shown once)", { operationId: 'rotateAgent', parameters: [id('id')] }, { '200': reply('The agent with its new token.', ref('Agent')) }),
     },
     '/agents/{id}/authorize': {
-      post: op('Authorize an agent', { parameters: [id('id')], requestBody: body('AuthorizeRequest') }, {
+      post: op('Authorize an agent', { operationId: 'authorizeAgent', parameters: [id('id')], requestBody: body('AuthorizeRequest') }, {
         '200': reply('The decision.', ref('AuthorizeResult')),
       }),
     },
     '/delegations': {
-      post: op('Delegate permissions', { requestBody: body('CreateDelegation') }, { '201': reply('Created.', ref('Delegation')) }),
+      post: op('Delegate permissions', { operationId: 'createDelegation', requestBody: body('CreateDelegation') }, {
+        '201': { ...reply('Created.', ref('Delegation')), links: linksTo('agentId', { RevokeDelegation: 'revokeDelegation' }) },
+      }),
     },
     '/delegations/{agentId}': {
       get: op("An agent's active delegations, given and received", { parameters: [id('agentId')] }, {
         '200': reply('The delegations.', { type: 'array', items: ref('Delegation') }),
       }),
-      delete: op('Revoke a delegation (the path names its id) and everything below it', { parameters: [id('agentId')] }, NO_CONTENT),
+      delete: op('Revoke a delegation (the path names its id) and everything below it', { operationId: 'revokeDelegation', parameters: [id('agentId')] }, NO_CONTENT),
     },
     '/delegations/{agentId}/permissions': {
       get: op("An agent's effective permissions, own and delegated", { parameters: [id('agentId')] }, {
