@@ -65,6 +65,22 @@ export default tseslint.config(
       ['^mongodb$|^better-sqlite3$', 'src/api never imports a driver'],
     ],
   ),
+  // The REST surface sits beside src/api: it translates HTTP onto the same use cases, and of
+  // src/api it shares only the one error table and the arguments check.
+  layer(
+    ['src/rest/**/*.ts'],
+    [
+      ['^\\.\\./(server|main)', 'src/rest never imports the server'],
+      ['^\\.\\./api/(?!errors\\.js$|mapping\\.js$)', 'src/rest shares only errors.ts and mapping.ts with src/api'],
+      ['^\\.\\./store/(embedded|mongo)/', 'src/rest never imports an engine'],
+      ['^mongodb$|^better-sqlite3$', 'src/rest never imports a driver'],
+      GEN,
+    ],
+  ),
+  layer(
+    ['src/app/**/*.ts', 'src/store/**/*.ts', 'src/domain/**/*.ts', 'src/api/**/*.ts'],
+    [['(^|/)rest/', 'nothing below or beside the server imports src/rest']],
+  ),
   // The `kavach` command is a client: it speaks to a server through gen/ and Connect only.
   layer(
     ['src/cli/**/*.ts'],

@@ -15,6 +15,7 @@ import { createHealth, type HealthService } from './api/health.js';
 import { observeInterceptor } from './api/observe.js';
 import { routes } from './api/routes.js';
 import { createApp, type App } from './app/app.js';
+import { createRestHandler } from './rest/handler.js';
 import type { Config } from './config.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import { createLogger } from './observability/logger.js';
@@ -108,11 +109,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     onError: (err) => logger.error({ err }, 'metrics rendering failed'),
   });
 
+  const rest = createRestHandler({ app, logger, metrics, maxRequestBytes: config.maxRequestBytes, shutdownSignal: callsShutdown.signal });
+
   const handle = (req: NodeReq, res: NodeRes): void => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     if (cors.handle(req, res)) return;
     if (endpoints(req, res)) return;
+    if (rest(req, res, callMetaOf(req, requestId))) return;
     requestIds.set(req, requestId);
     specGrpcMessages(req, res);
     rpc(req, res);

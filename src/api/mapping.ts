@@ -114,6 +114,7 @@ export function permissionFromProto(p: PbPermission, field: string): Permission 
         argumentRuleFromProto(r, `${field}.constraints.argument_rules[${i}]`),
       ),
       requireApproval: c?.requireApproval ?? false,
+      ...((c?.allowedArgPatterns.length ?? 0) > 0 ? { allowedArgPatterns: [...(c?.allowedArgPatterns ?? [])] } : {}),
     },
   };
 }
@@ -142,6 +143,7 @@ export function permissionToProto(p: Permission): PbPermission {
             }),
       argumentRules: c.argumentRules.map(argumentRuleToProto),
       requireApproval: c.requireApproval,
+      allowedArgPatterns: [...(c.allowedArgPatterns ?? [])],
     }),
   });
 }

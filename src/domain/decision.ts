@@ -80,5 +80,9 @@ function staticFailure(p: CompiledPermission, request: DecisionRequest): DenyPla
       return present ? p.argumentDenials[failed] : p.argumentMissing[failed];
     }
   }
+  if (p.argPatterns !== undefined) {
+    const failed = p.argPatterns.firstFailure(request.args);
+    if (failed !== undefined) return p.argPatternDenial(failed);
+  }
   return undefined;
 }

@@ -14,6 +14,7 @@
  *   argument name.
  */
 import { ipEntryWithin } from './ip.js';
+import { canonicalArgPatterns } from './arg-patterns.js';
 import { compilePattern, patternCovers, type CompiledPattern } from './pattern.js';
 import { ANY_ACTION } from './permission.js';
 import { permissionKey } from './permission-key.js';
@@ -78,6 +79,18 @@ export function mergeConstraints(
     }
   }
 
+  // Like a time window: a single list cannot hold "one of these AND one of those", so a child
+  // either inherits the parent's patterns or repeats them exactly.
+  const parentPatterns = canonicalArgPatterns(parent.allowedArgPatterns);
+  const childPatterns = canonicalArgPatterns(child.allowedArgPatterns);
+  if (parentPatterns.length > 0 && childPatterns.length > 0 && parentPatterns.join('\n') !== childPatterns.join('\n')) {
+    return {
+      ok: false,
+      problem: "allowed_arg_patterns differ from the parent's; when both set them they must be equal (leave them unset to inherit the parent's)",
+    };
+  }
+  const allowedArgPatterns = parentPatterns.length > 0 ? parentPatterns : childPatterns;
+
   const maxCallsPerHour =
     parent.maxCallsPerHour === undefined
       ? child.maxCallsPerHour
@@ -93,6 +106,7 @@ export function mergeConstraints(
       ...(timeWindow === undefined ? {} : { timeWindow }),
       argumentRules: [...rules.values()],
       requireApproval: parent.requireApproval || child.requireApproval,
+      ...(allowedArgPatterns.length > 0 ? { allowedArgPatterns } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@
  * fields were written.
  */
 import { createHash } from 'node:crypto';
+import { canonicalArgPatterns } from './arg-patterns.js';
 import type { ArgumentRule, Permission } from './types.js';
 import { WEEKDAYS } from './types.js';
 
@@ -31,6 +32,8 @@ export function canonicalPermission(perm: Permission): string {
           },
     argument_rules: [...c.argumentRules].sort(byName).map(canonicalRule),
     require_approval: c.requireApproval,
+    // Only when set, so that the keys (and rate-limit counters) of every other permission stay as they were.
+    ...((c.allowedArgPatterns?.length ?? 0) > 0 ? { allowed_arg_patterns: canonicalArgPatterns(c.allowedArgPatterns) } : {}),
   });
 }
 

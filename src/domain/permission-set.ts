@@ -3,6 +3,7 @@
  * plans a decision returns), so that deciding allocates next to nothing. Compile when an
  * agent's permissions are loaded and keep the set with the cached agent.
  */
+import { compileArgPatterns, type CompiledArgPatterns } from './arg-patterns.js';
 import { compileArgumentRules, type CompiledArgumentRules } from './argument-rules.js';
 import { compileIpAllowlist, type CompiledIpAllowlist } from './ip.js';
 import { compilePattern, type CompiledPattern } from './pattern.js';
@@ -28,6 +29,8 @@ export interface CompiledPermission {
   readonly timeWindow: CompiledTimeWindow | undefined;
   /** Undefined when there are no argument rules. */
   readonly argumentRules: CompiledArgumentRules | undefined;
+  /** Undefined when there are no allowed argument patterns. */
+  readonly argPatterns: CompiledArgPatterns | undefined;
   readonly maxCallsPerHour: number | undefined;
   readonly requireApproval: boolean;
   /** True when a decision needs the store: a rate limit, an approval, or both. */
@@ -41,6 +44,8 @@ export interface CompiledPermission {
   readonly argumentDenials: readonly DenyPlan[];
   /** One per argument rule, in rule order: the request lacks the argument. */
   readonly argumentMissing: readonly DenyPlan[];
+  /** The denial for argument `name` matching none of the allowed argument patterns. */
+  argPatternDenial(name: string): DenyPlan;
 }
 
 /** A compiled permission list. */
@@ -110,6 +115,7 @@ function compilePermission(permission: Permission, index: number): CompiledPermi
     ipAllowlist: c.ipAllowlist.length > 0 ? compileIpAllowlist(c.ipAllowlist) : undefined,
     timeWindow: c.timeWindow === undefined ? undefined : compileTimeWindow(c.timeWindow),
     argumentRules: rules,
+    argPatterns: (c.allowedArgPatterns?.length ?? 0) > 0 ? compileArgPatterns(c.allowedArgPatterns ?? []) : undefined,
     maxCallsPerHour,
     requireApproval: c.requireApproval,
     stateful: maxCallsPerHour !== undefined || c.requireApproval,
@@ -125,5 +131,7 @@ function compilePermission(permission: Permission, index: number): CompiledPermi
   self.argumentMissing = Object.freeze(
     c.argumentRules.map((rule) => deny('ARGUMENT_REJECTED', argumentMissingMessage(rule.name, rule.kind))),
   );
+  // Built only when a request fails it: which argument fails is known only then.
+  self.argPatternDenial = (name) => deny('ARGUMENT_REJECTED', argumentRejectedMessage(name));
   return Object.freeze(self);
 }

@@ -3,6 +3,7 @@
  * CreateDelegation. Field paths use the proto's snake_case names, since users read them:
  * `permissions[2].constraints.ip_allowlist[0]`.
  */
+import { validateArgPatterns } from './arg-patterns.js';
 import { validateArgumentRules } from './argument-rules.js';
 import { invalidArgument } from './errors.js';
 import { validateIpOrCidr } from './ip.js';
@@ -60,6 +61,7 @@ export function validatePermission(perm: Permission, field: string): void {
   c.ipAllowlist.forEach((entry, i) => validateIpOrCidr(entry, `${at}.ip_allowlist[${i}]`));
   if (c.timeWindow !== undefined) validateTimeWindow(c.timeWindow, `${at}.time_window`);
   validateArgumentRules(c.argumentRules, `${at}.argument_rules`);
+  validateArgPatterns(c.allowedArgPatterns ?? [], `${at}.allowed_arg_patterns`);
 }
 
 function validateActions(actions: readonly string[], field: string): void {

@@ -35,6 +35,11 @@ export interface Constraints {
   readonly timeWindow?: TimeWindow;
   readonly argumentRules: readonly ArgumentRule[];
   readonly requireApproval: boolean;
+  /**
+   * Globs every string-valued top-level argument must match one of (`arg-patterns.ts`).
+   * Absent or empty: no such constraint.
+   */
+  readonly allowedArgPatterns?: readonly string[];
 }
 
 export interface Permission {

@@ -14,6 +14,10 @@ export interface Metrics {
   readonly rpcCalls: Counter<'procedure' | 'code'>;
   /** Duration of finished RPCs in seconds; a stream counts from start to its last message. */
   readonly rpcDuration: Histogram<'procedure' | 'code'>;
+  /** Finished REST requests (`/api/kavach`) by route pattern, method and HTTP status. */
+  readonly restRequests: Counter<'route' | 'method' | 'status'>;
+  /** Duration of finished REST requests in seconds; an export counts until its last byte. */
+  readonly restDuration: Histogram<'route' | 'method' | 'status'>;
   /** Server streams currently open, by procedure. */
   readonly openStreams: Gauge<'procedure'>;
   /** Duration of store calls in seconds, by operation (`agents.get`) and outcome (`ok`, `error`). */
@@ -57,6 +61,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'kavach_rpc_duration_seconds',
       help: 'RPC duration in seconds by procedure and status code.',
       labelNames: ['procedure', 'code'] as const,
+      buckets: RPC_BUCKETS,
+      registers: [registry],
+    }),
+    restRequests: new Counter({
+      name: 'kavach_rest_requests_total',
+      help: 'Finished REST requests by route pattern, method and HTTP status.',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    restDuration: new Histogram({
+      name: 'kavach_rest_duration_seconds',
+      help: 'REST request duration in seconds by route pattern, method and HTTP status.',
+      labelNames: ['route', 'method', 'status'] as const,
       buckets: RPC_BUCKETS,
       registers: [registry],
     }),

@@ -11,7 +11,8 @@ import { REQUEST_ID_HEADER } from './request-id.js';
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
 
-const ALLOWED_METHODS = [...cors.allowedMethods].join(', ');
+// PATCH and DELETE are the REST surface's (`/api/kavach`); Connect needs only GET and POST.
+const ALLOWED_METHODS = [...new Set([...cors.allowedMethods, 'PATCH', 'DELETE'])].join(', ');
 const ALLOWED_HEADERS = [...cors.allowedHeaders, 'authorization', 'kavach-tenant', REQUEST_ID_HEADER].join(', ');
 const EXPOSED_HEADERS = [...cors.exposedHeaders, REQUEST_ID_HEADER].join(', ');
 /** How long browsers may cache a preflight answer, in seconds. */

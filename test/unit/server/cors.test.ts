@@ -31,7 +31,7 @@ describe('CORS policy', () => {
     const res = await fetch(`${url}/kavach.v1.AgentService/ListAgents`, preflight('https://a.example'));
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://a.example');
-    expect(res.headers.get('access-control-allow-methods')).toBe('POST, GET');
+    expect(res.headers.get('access-control-allow-methods')).toBe('POST, GET, PATCH, DELETE');
     expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
     expect(res.headers.get('access-control-allow-headers')).toContain('kavach-tenant');
     expect(res.headers.get('access-control-max-age')).toBe('7200');

@@ -904,8 +904,12 @@ type Constraints struct {
 	ArgumentRules []*ArgumentRule `protobuf:"bytes,4,rep,name=argument_rules,json=argumentRules,proto3" json:"argument_rules,omitempty"`
 	// require_approval makes every call need a one-shot human approval.
 	RequireApproval bool `protobuf:"varint,5,opt,name=require_approval,json=requireApproval,proto3" json:"require_approval,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// allowed_arg_patterns are globs (as in ArgumentRule.glob); every string-valued top-level
+	// argument of a request must match at least one of them. Empty means no such constraint.
+	// At most 32. (The KavachOS SDK's `allowedArgPatterns`.)
+	AllowedArgPatterns []string `protobuf:"bytes,6,rep,name=allowed_arg_patterns,json=allowedArgPatterns,proto3" json:"allowed_arg_patterns,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Constraints) Reset() {
@@ -971,6 +975,13 @@ func (x *Constraints) GetRequireApproval() bool {
 		return x.RequireApproval
 	}
 	return false
+}
+
+func (x *Constraints) GetAllowedArgPatterns() []string {
+	if x != nil {
+		return x.AllowedArgPatterns
+	}
+	return nil
 }
 
 // Permission grants actions on resources that match a pattern, under constraints.
@@ -2121,14 +2132,15 @@ const file_kavach_v1_types_proto_rawDesc = "" +
 	"\x04glob\x18\x02 \x01(\tH\x00R\x04glob\x12A\n" +
 	"\x0eallowed_values\x18\x03 \x01(\v2\x18.kavach.v1.AllowedValuesH\x00R\rallowedValues\x12/\n" +
 	"\x05range\x18\x04 \x01(\v2\x17.kavach.v1.NumericRangeH\x00R\x05rangeB\x06\n" +
-	"\x04rule\"\x9c\x02\n" +
+	"\x04rule\"\xce\x02\n" +
 	"\vConstraints\x120\n" +
 	"\x12max_calls_per_hour\x18\x01 \x01(\rH\x00R\x0fmaxCallsPerHour\x88\x01\x01\x12!\n" +
 	"\fip_allowlist\x18\x02 \x03(\tR\vipAllowlist\x126\n" +
 	"\vtime_window\x18\x03 \x01(\v2\x15.kavach.v1.TimeWindowR\n" +
 	"timeWindow\x12>\n" +
 	"\x0eargument_rules\x18\x04 \x03(\v2\x17.kavach.v1.ArgumentRuleR\rargumentRules\x12)\n" +
-	"\x10require_approval\x18\x05 \x01(\bR\x0frequireApprovalB\x15\n" +
+	"\x10require_approval\x18\x05 \x01(\bR\x0frequireApproval\x120\n" +
+	"\x14allowed_arg_patterns\x18\x06 \x03(\tR\x12allowedArgPatternsB\x15\n" +
 	"\x13_max_calls_per_hour\"|\n" +
 	"\n" +
 	"Permission\x12\x1a\n" +

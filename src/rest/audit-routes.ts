@@ -1,0 +1,150 @@
+/**
+ * `/audit` routes: a page by limit/offset with the exact total, and the export as one JSON
+ * array or CSV, streamed a chunk at a time with backpressure (memory stays flat), over the same
+ * QueryAudit and ExportAudit use cases.
+ */
+import type { App } from '../app/app.js';
+import type { AuditFilterInput } from '../app/audit-filter.js';
+import type { Principal } from '../app/principal.js';
+import { invalidArgument } from '../domain/errors.js';
+import type { ActorKind, AuditResult, ReasonCode } from '../domain/types.js';
+import type { AuditRecord } from '../store/store.js';
+import { enumValue } from './agent-routes.js';
+import { queryOf, writeChunk } from './http-io.js';
+import { parseTime } from './json-input.js';
+import { ok, type RestCall, type RestRoute } from './route.js';
+import { auditEntryToJson } from './views.js';
+
+const RESULTS: readonly AuditResult[] = ['allowed', 'denied', 'rate_limited', 'pending_approval'];
+const FILTER_PARAMS = ['agentId', 'userId', 'since', 'until', 'actions', 'result'];
+/** Deeper pages are the RPC cursor's job: skipping is linear in the offset. */
+export const MAX_OFFSET = 10_000;
+const MAX_LIMIT = 1000;
+
+function timeParam(q: Map<string, string>, name: string): Date | undefined {
+  const text = q.get(name);
+  if (text === undefined) return undefined;
+  const date = parseTime(text);
+  if (date === undefined) throw invalidArgument(name, 'must be an ISO-8601 time such as 2026-01-31T12:00:00Z');
+  return date;
+}
+
+function intParam(q: Map<string, string>, name: string, min: number, max: number): number | undefined {
+  const text = q.get(name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(text)) throw invalidArgument(name, 'must be a whole number');
+  const n = Number(text);
+  if (n < min || n > max) throw invalidArgument(name, `must be from ${min} to ${max}${name === 'offset' ? ' (page deeper with the QueryAudit RPC cursor)' : ''}`);
+  return n;
+}
+
+function filterOf(q: Map<string, string>): AuditFilterInput {
+  const actions = q.get('actions');
+  return {
+    agentId: q.get('agentId') ?? '',
+    ownerId: q.get('userId') ?? '',
+    actions: actions === undefined || actions === '' ? [] : actions.split(','),
+    resourcePrefix: '',
+    result: enumValue(q.get('result'), RESULTS, 'result'),
+    since: timeParam(q, 'since'),
+    until: timeParam(q, 'until'),
+  };
+}
+
+/** `limit` entries after skipping `offset`, newest first, over the RPC's own pages. */
+async function pageByOffset(app: App, principal: Principal, filter: AuditFilterInput, limit: number, offset: number) {
+  let token = '';
+  let skip = offset;
+  while (skip > 0) {
+    const page = await app.audit.query(principal, { filter, pageSize: Math.min(skip, MAX_LIMIT), pageToken: token });
+    skip -= page.items.length;
+    if (page.nextCursor === undefined) return { items: [], total: page.total };
+    token = page.nextCursor;
+  }
+  return app.audit.query(principal, { filter, pageSize: limit, pageToken: token });
+}
+
+const ACTOR_KINDS: Record<string, ActorKind> = {
+  ACTOR_KIND_UNSPECIFIED: 'anonymous',
+  ACTOR_KIND_ADMIN: 'admin',
+  ACTOR_KIND_USER: 'user',
+  ACTOR_KIND_AGENT: 'agent',
+  ACTOR_KIND_SYSTEM: 'system',
+};
+
+/** One line of the RPC export's JSON lines (proto3 JSON of AuditEntry) as a record again. */
+function recordOfExportLine(line: string): AuditRecord {
+  const e = JSON.parse(line) as Record<string, unknown> & { actor: { kind: string; id: string } };
+  const reason = String(e.reason).replace(/^REASON_CODE_/, '');
+  return {
+    id: String(e.id),
+    tenantId: String(e.tenantId),
+    time: new Date(String(e.time)),
+    actor: { kind: ACTOR_KINDS[e.actor.kind] ?? 'anonymous', id: e.actor.id },
+    agentId: String(e.agentId),
+    ownerId: String(e.ownerId),
+    action: String(e.action),
+    resource: String(e.resource),
+    arguments: e.arguments as AuditRecord['arguments'],
+    result: String(e.result).replace(/^AUDIT_RESULT_/, '').toLowerCase() as AuditResult,
+    reason: reason === 'UNSPECIFIED' ? '' : (reason as ReasonCode),
+    message: String(e.message),
+    clientIp: String(e.clientIp),
+    delegationChain: e.delegationChain as string[],
+    durationUs: Number(e.durationUs),
+    approvalId: String(e.approvalId),
+  };
+}
+
+async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number }> {
+  const q = queryOf(call.search, ['format', ...FILTER_PARAMS]);
+  const format = enumValue(q.get('format') ?? 'json', ['json', 'csv'] as const, 'format');
+  const filter = filterOf(q);
+  const chunks = app.audit.export(call.principal, filter, format === 'csv' ? 'csv' : 'jsonl', call.signal)[Symbol.asyncIterator]();
+  // The first chunk is awaited before the status is sent, so refusals (credential, filter) are
+  // still proper errors; after it, a failure can only cut the stream short.
+  let next = await chunks.next();
+  const { res } = call;
+  res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json');
+  res.setHeader('cache-control', 'no-store');
+  res.writeHead(200);
+  let first = true;
+  try {
+    if (format === 'json') await writeChunk(res, '[', call.signal);
+    while (next.done !== true) {
+      let text: string | Uint8Array = next.value;
+      if (format === 'json') {
+        const lines = Buffer.from(next.value).toString('utf8').split('\n').filter((l) => l !== '');
+        text = (first ? '' : ',') + lines.map((l) => JSON.stringify(auditEntryToJson(recordOfExportLine(l)))).join(',');
+        first = false;
+      }
+      await writeChunk(res, text, call.signal);
+      next = await chunks.next();
+    }
+    if (format === 'json') await writeChunk(res, ']', call.signal);
+    res.end();
+  } catch (err) {
+    // Headers are gone: the only honest signal left is an unfinished body.
+    res.destroy(err instanceof Error ? err : undefined);
+    throw err;
+  }
+  return { streamed: 200 };
+}
+
+export function auditRoutes(app: App): RestRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/audit',
+      async handle(call) {
+        const q = queryOf(call.search, [...FILTER_PARAMS, 'limit', 'offset']);
+        const filter = filterOf(q);
+        const limit = intParam(q, 'limit', 1, MAX_LIMIT) ?? 100;
+        const offset = intParam(q, 'offset', 0, MAX_OFFSET) ?? 0;
+        const page = await pageByOffset(app, call.principal, filter, limit, offset);
+        return ok({ entries: page.items.map(auditEntryToJson), total: page.total });
+      },
+    },
+    { method: 'GET', path: '/audit/export', handle: (call) => exportAudit(app, call) },
+  ];
+}

@@ -1,0 +1,71 @@
+/**
+ * `/delegations` routes: create, list an agent's chains, effective permissions and revoke, each
+ * one call of the same use case the DelegationService RPCs use.
+ */
+import type { App } from '../app/app.js';
+import { collectPages } from './collect.js';
+import { queryOf } from './http-io.js';
+import { object, optInteger, optTime, string } from './json-input.js';
+import { permissionsFromJson } from './permissions.js';
+import { created, noContent, ok, type RestRoute } from './route.js';
+import { delegationToJson, effectivePermissionToJson } from './views.js';
+
+export function delegationRoutes(app: App): RestRoute[] {
+  return [
+    {
+      method: 'POST',
+      path: '/delegations',
+      async handle(call) {
+        const body = object(await call.body(), 'body', ['fromAgent', 'toAgent', 'permissions', 'expiresAt', 'maxDepth']);
+        const delegation = await app.delegations.create(call.principal, {
+          fromAgentId: string(body.fromAgent, 'fromAgent'),
+          toAgentId: string(body.toAgent, 'toAgent'),
+          permissions: permissionsFromJson(body.permissions, 'permissions', true) ?? [],
+          expiresAt: optTime(body.expiresAt, 'expiresAt'),
+          // 0 is the use case's "default depth".
+          maxDepth: optInteger(body.maxDepth, 'maxDepth') ?? 0,
+        });
+        return created(delegationToJson(delegation));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/delegations/:agentId',
+      async handle(call) {
+        queryOf(call.search, []);
+        // The SDK's "chains where the agent is a participant": given and received, still active.
+        const chains = await collectPages(
+          (pageToken) =>
+            app.delegations.list(call.principal, {
+              agentId: call.params.agentId ?? '',
+              direction: 'both',
+              includeInactive: false,
+              pageSize: 500,
+              pageToken,
+            }),
+          'delegations',
+        );
+        return ok(chains.map(delegationToJson));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/delegations/:agentId/permissions',
+      async handle(call) {
+        queryOf(call.search, []);
+        const permissions = await app.delegations.effectivePermissions(call.principal, call.params.agentId ?? '');
+        return ok(permissions.map(effectivePermissionToJson));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/delegations/:agentId',
+      async handle(call) {
+        queryOf(call.search, []);
+        // The same path position names a delegation id on DELETE (REST.md).
+        await app.delegations.revoke(call.principal, call.params.agentId ?? '');
+        return noContent;
+      },
+    },
+  ];
+}

@@ -1,0 +1,65 @@
+"""Fixtures for the Python SDK ring: a real Kavach started by scripts/rings/python-sdk.ring.mjs.
+
+KAVACH_URL is the server's root (http://127.0.0.1:PORT); the SDK's base URL is KAVACH_URL +
+/api/kavach. KAVACH_ADMIN_TOKEN is the admin token the ring started the server with.
+"""
+import os
+import uuid
+
+import httpx
+import pytest
+
+from kavachos import KavachSyncClient
+
+
+@pytest.fixture(scope="session")
+def root_url() -> str:
+    return os.environ["KAVACH_URL"]
+
+
+@pytest.fixture(scope="session")
+def base_url(root_url: str) -> str:
+    return f"{root_url}/api/kavach"
+
+
+@pytest.fixture(scope="session")
+def admin_token() -> str:
+    return os.environ["KAVACH_ADMIN_TOKEN"]
+
+
+@pytest.fixture()
+def admin(base_url: str, admin_token: str):
+    with KavachSyncClient(base_url=base_url, token=admin_token) as client:
+        yield client
+
+
+@pytest.fixture()
+def owner() -> str:
+    """A fresh owner id per test, so tests never see each other's agents."""
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture()
+def email() -> str:
+    return f"u{uuid.uuid4().hex[:12]}@example.com"
+
+
+@pytest.fixture(scope="session")
+def connect_authorize(root_url: str, admin_token: str):
+    """Kavach's Authorize RPC over the Connect protocol with JSON (a real RPC path, not REST)."""
+
+    def call(agent_id: str, action: str, resource: str, arguments=None, client_ip: str = "") -> dict:
+        body = {"agentId": agent_id, "action": action, "resource": resource}
+        if arguments is not None:
+            body["arguments"] = arguments
+        if client_ip:
+            body["clientIp"] = client_ip
+        response = httpx.post(
+            f"{root_url}/kavach.v1.AuthorizeService/Authorize",
+            json=body,
+            headers={"authorization": f"Bearer {admin_token}", "content-type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return call
