@@ -19,7 +19,7 @@ const CONNECT = ['^@connectrpc/', 'only src/api and the composition root know Co
 const GEN = ['(^|/)gen/', 'only src/api knows the generated code'];
 
 export default tseslint.config(
-  { ignores: ['gen/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
+  { ignores: ['gen/**', 'clients/*/src/gen/**', 'clients/*/dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
   { languageOptions: { globals: globals.node } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -73,4 +73,16 @@ export default tseslint.config(
       ['^mongodb$|^better-sqlite3$', 'src/cli never imports a driver'],
     ],
   ),
+  // @kavach/client runs in browsers: only its Node entry may touch Node's modules or connect-node.
+  {
+    ...layer(
+      ['clients/ts/src/**/*.ts'],
+      [
+        ['^node:', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
+        ['^@connectrpc/connect-node$', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
+      ],
+    ),
+    ignores: ['clients/ts/src/node.ts'],
+  },
+  { files: ['clients/ts/src/**/*.ts', 'clients/cli/src/**/*.ts'], rules: { 'no-console': 'error' } },
 );

@@ -14,16 +14,20 @@ if git rev-parse --verify --quiet HEAD~1 >/dev/null && git cat-file -e HEAD~1:pr
 else
   echo "no previous commit with proto/: nothing to compare"
 fi
-echo "== gen/ matches proto/"
+echo "== gen/ and clients/ts/src/gen/ match proto/"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r gen "$tmp/gen-before"
+cp -r clients/ts/src/gen "$tmp/client-gen-before"
 npx buf generate
-if ! diff -r "$tmp/gen-before" gen >/dev/null; then
-  diff -r "$tmp/gen-before" gen | head -20 || true
-  echo "gen/ is stale: run 'npm run generate' and commit the result" >&2
-  exit 1
-fi
+for pair in "gen-before gen" "client-gen-before clients/ts/src/gen"; do
+  set -- $pair
+  if ! diff -r "$tmp/$1" "$2" >/dev/null; then
+    diff -r "$tmp/$1" "$2" | head -20 || true
+    echo "$2 is stale: run 'npm run generate' and commit the result" >&2
+    exit 1
+  fi
+done
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
 echo "== eslint"

@@ -1,0 +1,105 @@
+/**
+ * The client's interceptors, outermost first: credentials and request id, typed errors, then
+ * retries (innermost, so every attempt carries the same request id and a retried failure is
+ * converted once).
+ */
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { toKavachError } from './errors.js';
+import { isIdempotent } from './idempotency.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const TENANT_HEADER = 'kavach-tenant';
+
+export interface RetryOptions {
+  /** Extra attempts after the first, for idempotent calls failing with Unavailable (default 3; 0 disables). */
+  readonly maxRetries?: number;
+  /** First backoff in ms (default 100); doubles each attempt, capped by maxDelayMs, with full jitter. */
+  readonly initialDelayMs?: number;
+  /** Largest backoff in ms (default 2000). */
+  readonly maxDelayMs?: number;
+}
+
+/** Produces the bearer credential for a call; a function lets a caller swap sessions. */
+export type TokenSource = string | (() => string | undefined) | undefined;
+
+const newRequestId = (): string => globalThis.crypto.randomUUID();
+
+/** Sets authorization (unless the call set its own), the tenant and an x-request-id. */
+export function credentials(token: TokenSource, tenant: string | undefined): Interceptor {
+  return (next) => async (req) => {
+    const bearer = typeof token === 'function' ? token() : token;
+    if (bearer !== undefined && bearer !== '' && !req.header.has('authorization')) req.header.set('authorization', `Bearer ${bearer}`);
+    if (tenant !== undefined && tenant !== '' && !req.header.has(TENANT_HEADER)) req.header.set(TENANT_HEADER, tenant);
+    if (!req.header.has(REQUEST_ID_HEADER)) req.header.set(REQUEST_ID_HEADER, newRequestId());
+    return next(req);
+  };
+}
+
+/** Turns every failure, unary or mid-stream, into a KavachError subclass carrying the request id. */
+export const typedErrors: Interceptor = (next) => async (req) => {
+  const requestId = req.header.get(REQUEST_ID_HEADER) ?? '';
+  let res;
+  try {
+    res = await next(req);
+  } catch (err) {
+    throw toKavachError(err, requestId);
+  }
+  if (!res.stream) return res;
+  const source = res.message;
+  return {
+    ...res,
+    message: (async function* () {
+      try {
+        yield* source;
+      } catch (err) {
+        throw toKavachError(err, requestId);
+      }
+    })(),
+  };
+};
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(ConnectError.from(signal.reason ?? new ConnectError('aborted', Code.Canceled)));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(ConnectError.from(signal?.reason ?? new ConnectError('aborted', Code.Canceled)));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Exponential backoff with full jitter: a random delay in [0, min(max, initial * 2^attempt)]. */
+export function backoffDelay(attempt: number, options: RetryOptions, random: () => number = Math.random): number {
+  const initial = options.initialDelayMs ?? 100;
+  const max = options.maxDelayMs ?? 2000;
+  return Math.round(random() * Math.min(max, initial * 2 ** attempt));
+}
+
+/**
+ * Retries unary idempotent calls that failed with Unavailable, within the call's own deadline
+ * (the same abort signal covers every attempt). Everything else fails at once.
+ */
+export function retries(options: RetryOptions): Interceptor {
+  const maxRetries = options.maxRetries ?? 3;
+  return (next) => async (req) => {
+    if (req.stream || maxRetries <= 0 || !isIdempotent(req.service.typeName, req.method.name)) return next(req);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await next(req);
+      } catch (err) {
+        const error = ConnectError.from(err);
+        if (error.code !== Code.Unavailable || attempt >= maxRetries || req.signal.aborted) throw err;
+        await sleep(backoffDelay(attempt, options), req.signal);
+      }
+    }
+  };
+}
