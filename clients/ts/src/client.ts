@@ -15,7 +15,8 @@ import { exportAudit, exportAuditEntries, tailAudit, type ExportOptions, type Ta
 import type { AuditEntry } from './gen/kavach/v1/types_pb.js';
 import { guard, type GuardArguments } from './guard.js';
 import type { AuthorizeResponse } from './gen/kavach/v1/authorize_service_pb.js';
-import { credentials, retries, typedErrors, type RetryOptions, type TokenSource } from './interceptors.js';
+import { toKavachError } from './errors.js';
+import { REQUEST_ID_HEADER, credentials, retries, type RetryOptions, type TokenSource } from './interceptors.js';
 
 export type TransportKind = 'connect' | 'grpc' | 'grpc-web';
 
@@ -63,16 +64,41 @@ export interface KavachClient {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Adds the default deadline to unary calls that set none; streams (a tail runs for days) get none. */
-function withDefaultDeadline<S extends DescService>(service: S, client: Client<S>, timeoutMs: number): Client<S> {
-  if (timeoutMs <= 0) return client;
+/**
+ * Wraps each method: a request id the error can name, the default deadline for unary calls that
+ * set none (streams get none: a tail runs for days), and typed errors, for unary calls and for
+ * failures in the middle of a stream alike.
+ */
+function wrap<S extends DescService>(service: S, client: Client<S>, timeoutMs: number): Client<S> {
   const wrapped: Record<string, unknown> = {};
-  const raw = client as Record<string, (input: unknown, options?: CallOptions) => unknown>;
+  const raw = client as unknown as Record<string, (input: unknown, options?: CallOptions) => unknown>;
   for (const method of service.methods) {
     const call = raw[method.localName];
     if (call === undefined) continue;
-    wrapped[method.localName] =
-      method.methodKind === 'unary' ? (input: unknown, options: CallOptions = {}) => call(input, { timeoutMs, ...options }) : call;
+    const prepare = (options: CallOptions) => {
+      const headers = new Headers(options.headers);
+      if (!headers.has(REQUEST_ID_HEADER)) headers.set(REQUEST_ID_HEADER, globalThis.crypto.randomUUID());
+      return { options: { ...options, headers }, requestId: headers.get(REQUEST_ID_HEADER) ?? '' };
+    };
+    if (method.methodKind === 'unary') {
+      wrapped[method.localName] = async (input: unknown, callOptions: CallOptions = {}) => {
+        const { options, requestId } = prepare(timeoutMs > 0 ? { timeoutMs, ...callOptions } : callOptions);
+        try {
+          return await call(input, options);
+        } catch (err) {
+          throw toKavachError(err, requestId);
+        }
+      };
+    } else {
+      wrapped[method.localName] = async function* (input: unknown, callOptions: CallOptions = {}) {
+        const { options, requestId } = prepare(callOptions);
+        try {
+          yield* call(input, options) as AsyncIterable<unknown>;
+        } catch (err) {
+          throw toKavachError(err, requestId);
+        }
+      };
+    }
   }
   return wrapped as Client<S>;
 }
@@ -89,10 +115,10 @@ export function createClientWith(options: KavachClientOptions, makeTransport: Tr
     for (const [name, value] of Object.entries(options.headers ?? {})) if (!req.header.has(name)) req.header.set(name, value);
     return next(req);
   };
-  const interceptors = [credentials(options.token, options.tenant), extraHeaders, typedErrors, retries(options.retry ?? {}), ...(options.interceptors ?? [])];
+  const interceptors = [credentials(options.token, options.tenant), extraHeaders, retries(options.retry ?? {}), ...(options.interceptors ?? [])];
   const transport = makeTransport(kind, options.baseUrl.replace(/\/+$/, ''), interceptors);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const make = <S extends DescService>(service: S): Client<S> => withDefaultDeadline(service, createClient(service, transport), timeoutMs);
+  const make = <S extends DescService>(service: S): Client<S> => wrap(service, createClient(service, transport), timeoutMs);
 
   const client: KavachClient = {
     auth: make(AuthService),

@@ -1,7 +1,7 @@
 /**
- * Typed errors. Every failed call throws a KavachError (a ConnectError, so code that already
- * handles ConnectError keeps working) carrying the Connect code and the request id the call was
- * sent with, which the server logs: quote it when reporting a problem. The subclasses follow the
+ * Typed errors. Every failed call throws a KavachError (a subclass of ConnectError, with its
+ * `code`, `rawMessage` and `metadata`) carrying the request id the call was sent with, which
+ * the server logs: quote it when reporting a problem. The subclasses follow the
  * seed SDK's names so callers can `catch` by kind instead of comparing codes.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -16,6 +16,12 @@ export class KavachError extends ConnectError {
   constructor(message: string, code: Code, options: { requestId?: string; metadata?: Headers; cause?: unknown } = {}) {
     super(message, code, options.metadata, undefined, options.cause);
     this.requestId = options.requestId ?? '';
+  }
+
+  // ConnectError answers `instanceof` by shape for every subclass, so `x instanceof NotFoundError`
+  // would hold for any ConnectError; restore the ordinary prototype-chain check.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   /** The code's name, e.g. "NotFound". */

@@ -1,10 +1,8 @@
 /**
- * The client's interceptors, outermost first: credentials and request id, typed errors, then
- * retries (innermost, so every attempt carries the same request id and a retried failure is
- * converted once).
+ * The client's interceptors, outermost first: credentials and request id, then retries (so
+ * every attempt carries the same request id). Errors are typed outside them, in client.ts.
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
-import { toKavachError } from './errors.js';
 import { isIdempotent } from './idempotency.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -34,29 +32,6 @@ export function credentials(token: TokenSource, tenant: string | undefined): Int
     return next(req);
   };
 }
-
-/** Turns every failure, unary or mid-stream, into a KavachError subclass carrying the request id. */
-export const typedErrors: Interceptor = (next) => async (req) => {
-  const requestId = req.header.get(REQUEST_ID_HEADER) ?? '';
-  let res;
-  try {
-    res = await next(req);
-  } catch (err) {
-    throw toKavachError(err, requestId);
-  }
-  if (!res.stream) return res;
-  const source = res.message;
-  return {
-    ...res,
-    message: (async function* () {
-      try {
-        yield* source;
-      } catch (err) {
-        throw toKavachError(err, requestId);
-      }
-    })(),
-  };
-};
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
