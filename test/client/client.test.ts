@@ -176,10 +176,12 @@ describe.each(TRANSPORTS)('@kavach/client over %s', (transport) => {
 
     attempts.length = 0;
     failuresLeft = 1;
-    await expect(user.authorize.authorize({ agentId, action: 'read', resource: 'mcp:github:repos' })).rejects.toBeInstanceOf(ServerError);
+    await expect(user.authorize.authorize({ agentId, action: 'read', resource: 'mcp:github:retried' })).rejects.toBeInstanceOf(ServerError);
     expect(attempts).toEqual(['Authorize']);
-    const audited = await user.audit.queryAudit({ filter: { agentId, actions: ['authorize'] } });
-    expect(audited.total).toBe(0n);
+    // Sent once and failed before reaching the server: no decision was made or audited.
+    expect((await user.audit.queryAudit({ filter: { agentId, resourcePrefix: 'mcp:github:retried' } })).total).toBe(0n);
+    expect((await user.authorize.authorize({ agentId, action: 'read', resource: 'mcp:github:retried' })).allowed).toBe(true);
+    expect((await user.audit.queryAudit({ filter: { agentId, resourcePrefix: 'mcp:github:retried' } })).total).toBe(1n);
 
     attempts.length = 0;
     failuresLeft = 10;
