@@ -65,12 +65,12 @@ export default tseslint.config(
       ['^mongodb$|^better-sqlite3$', 'src/api never imports a driver'],
     ],
   ),
-  // The `kavach` command is a client: it speaks to a server through gen/ and Connect only.
+  // The clients (@kavach/client, the `kavach` command) talk to a server only over the API.
   layer(
-    ['src/cli/**/*.ts'],
+    ['clients/**/*.ts'],
     [
-      ['^\\.\\./(app|store|server|api|config|main|observability)', 'src/cli is a client: it imports gen/ and Connect, never the server side'],
-      ['^mongodb$|^better-sqlite3$', 'src/cli never imports a driver'],
+      ['(^|/)src/(app|store|server|api|domain|config|main|observability)', 'a client never imports the server side'],
+      ['^mongodb$|^better-sqlite3$', 'a client never imports a driver'],
     ],
   ),
   // @kavach/client runs in browsers: only its Node entry may touch Node's modules or connect-node.
