@@ -44,7 +44,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 export const clean = (text: string): string => text.replace(CONTROL, '?');
 
 export function paint(term: Terminal, style: Style | Style[] | undefined, text: string): string {
-  return term.color && style !== undefined ? styleText(style, text) : text;
+  // The decision to colour is ours (a terminal, NO_COLOR, --no-color): do not let styleText re-check.
+  return term.color && style !== undefined ? styleText(style, text, { validateStream: false }) : text;
 }
 
 function truncate(text: string, width: number): string {

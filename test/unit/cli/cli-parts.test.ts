@@ -77,7 +77,7 @@ describe('output', () => {
 
   it('draws a progress bar', () => {
     expect(progressLine(0, 0, 40)).toBe(`[${'.'.repeat(30)}]  0 rows`);
-    expect(progressLine(50, 100, 60)).toMatch(/^\[#+\.+\]  50%  50\/100 rows$/);
+    expect(progressLine(50, 100, 60)).toMatch(/^\[#+\.+\] {2}50% {2}50\/100 rows$/);
     expect(progressLine(100, 100, 60)).not.toContain('.]');
   });
 });
