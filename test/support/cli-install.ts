@@ -121,3 +121,36 @@ export function startKavach(bin: string, args: readonly string[], options: RunOp
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * A throwaway npm project with @kavach/client installed from its packed tarball (dependencies
+ * from the npm cache or registry), cached like the CLI install. Returns the project directory.
+ */
+export async function installedClientProject(): Promise<string> {
+  const base = path.join(tmpdir(), `kavach-client-${sourceHash()}`);
+  const project = path.join(base, 'project');
+  const done = path.join(base, 'installed');
+  const lock = path.join(base, 'lock');
+  mkdirSync(base, { recursive: true });
+  for (;;) {
+    if (existsSync(done)) return project;
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      await sleep(200);
+    }
+  }
+  try {
+    if (existsSync(done)) return project;
+    const tarball = await pack('@kavach/client', path.join(base, 'pack'));
+    rmSync(project, { recursive: true, force: true });
+    mkdirSync(project, { recursive: true });
+    await run('npm', ['init', '-y'], { cwd: project });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: project });
+    mkdirSync(done);
+    return project;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
