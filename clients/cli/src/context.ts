@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createKavachClient, type KavachClient, type TransportKind } from './client.js';
-import { UsageError } from './exit-codes.js';
+import { CliError, EXIT, UsageError } from './exit-codes.js';
 import { parseFormat, renderData, renderRecord, renderTable, type Column, type Json, type OutputFormat, type Terminal } from './output.js';
 import { resolveConnection, type Connection, type Env } from './session.js';
 
@@ -26,6 +26,7 @@ export interface GlobalOptions {
   readonly color: boolean;
   readonly transport: string;
   readonly timeout: string;
+  readonly field?: string;
 }
 
 const TRANSPORTS: readonly TransportKind[] = ['connect', 'grpc', 'grpc-web'];
@@ -73,11 +74,30 @@ export class Context {
 
   /** A list: a table of `columns`, or the JSON/YAML of `data` (which holds the rows). */
   list(data: Json, rows: readonly Json[], columns: readonly Column[]): void {
-    this.write(this.format === 'table' ? renderTable(this.term, columns, rows) : renderData(this.format, data));
+    if (this.globals.field !== undefined) this.write(pickField(data, this.globals.field));
+    else this.write(this.format === 'table' ? renderTable(this.term, columns, rows) : renderData(this.format, data));
   }
 
   /** One object: key/value lines, or its JSON/YAML. */
   record(data: Json, fields: Record<string, string>): void {
-    this.write(this.format === 'table' ? renderRecord(this.term, fields) : renderData(this.format, data));
+    if (this.globals.field !== undefined) this.write(pickField(data, this.globals.field));
+    else this.write(this.format === 'table' ? renderRecord(this.term, fields) : renderData(this.format, data));
   }
+}
+
+/**
+ * `--field agent.id`: one value of the JSON output (a dotted path, numbers index lists), printed
+ * bare for scripts: `AGENT=$(kavach agents create ... --field agent.id)`.
+ */
+export function pickField(data: Json, fieldPath: string): string {
+  let value: Json | undefined = data;
+  for (const key of fieldPath.split('.')) {
+    if (value === null || typeof value !== 'object') {
+      value = undefined;
+      break;
+    }
+    value = Array.isArray(value) ? value[Number(key)] : value[key];
+  }
+  if (value === undefined) throw new CliError(`the output has no field "${fieldPath}"`, EXIT.error);
+  return `${typeof value === 'string' ? value : JSON.stringify(value)}\n`;
 }

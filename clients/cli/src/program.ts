@@ -29,6 +29,7 @@ export function buildProgram(io: Io): Command {
     .option('--token <token>', 'credential: admin token, session or agent token (env KAVACH_TOKEN)')
     .option('--tenant <tenant>', 'tenant, with the admin token (env KAVACH_TENANT)')
     .addOption(new Option('-o, --output <format>', 'table, json or yaml').default('table'))
+    .option('--field <path>', 'print only this field of the JSON output, e.g. agent.id or approvals.0.id')
     .option('--no-color', 'never colour the output (colour is used only on a terminal anyway)')
     .addOption(new Option('--transport <kind>', 'connect, grpc or grpc-web').default('connect'))
     .addOption(new Option('--timeout <ms>', 'deadline of each call in ms (0 for none)').default('30000'))
