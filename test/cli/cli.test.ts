@@ -35,8 +35,8 @@ async function aHome(): Promise<string> {
 async function aShell(extra: Record<string, string> = {}) {
   const home = await aHome();
   const env = userEnv(home, { KAVACH_URL: srv.url, ...extra });
-  const kavach = (args: string[], input?: string, more: Record<string, string> = {}): Promise<Result> =>
-    runKavach(bin, args, { env: { ...env, ...more }, input, cwd: home });
+  const kavach = (args: string[], input?: string, more: Record<string, string> = {}, program = bin): Promise<Result> =>
+    runKavach(program, args, { env: { ...env, ...more }, input, cwd: home });
   const json = async <T = Record<string, unknown>>(args: string[], input?: string): Promise<T> => {
     const res = await kavach([...args, '--output', 'json'], input);
     expect(res.stderr, args.join(' ')).not.toMatch(/^kavach: .*(Error|error)/m);
@@ -133,6 +133,11 @@ describe('kavach (installed from the packed tarball)', () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(60);
     expect(table.stdout).not.toContain('\u001b[');
 
+    // --field prints one value bare, for scripts; a missing one is an error.
+    const only = await shell.kavach(['agents', 'get', fromFile.agent.id, '--field', 'agent.permissions.0.constraints.maxCallsPerHour']);
+    expect(only).toMatchObject({ code: 0, stdout: '10\n' });
+    expect((await shell.kavach(['agents', 'get', fromFile.agent.id, '--field', 'agent.nothing'])).code).toBe(1);
+
     const badFile = await shell.kavach(['agents', 'create', '--name', 'x', '--permissions-file', 'perms.yaml', '--allow', 'nonsense']);
     expect(badFile.code).toBe(2);
     await writeFile(path.join(shell.home, 'bad.json'), '[{"resource": "a", "actions": ["read"], "colour": "blue"}]');
@@ -216,6 +221,12 @@ describe('kavach (installed from the packed tarball)', () => {
     expect(text.split('\r\n').filter((l) => l !== '')).toHaveLength(5);
     expect((await stat(path.join(shell.home, 'audit.csv'))).mode & 0o777).toBe(0o600);
     expect((await shell.kavach(['audit', 'export', '--format', 'xml'])).code).toBe(2);
+
+    // On a terminal (a pseudo-terminal from script(1)), the export draws a progress bar on stderr.
+    const tty = await shell.kavach(['-c', `${bin} audit export --agent ${agent.agent.id} --out tty.jsonl`, '/dev/null'], undefined, {}, 'script');
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toMatch(/\[#{10,}\] 100% {2}4\/4 rows/);
+    expect(tty.stdout).toContain('wrote 4 entries to tty.jsonl');
   });
 
   it('exits with documented codes', async () => {
