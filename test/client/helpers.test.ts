@@ -5,9 +5,9 @@
  */
 import { create, equals } from '@bufbuild/protobuf';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { splitRows } from '../../clients/ts/src/audit.js';
-import { backoffDelay } from '../../clients/ts/src/interceptors.js';
+import { backoffDelay, newRequestId } from '../../clients/ts/src/interceptors.js';
 import {
   PermissionSchema,
   Weekday,
@@ -82,6 +82,21 @@ describe('backoffDelay', () => {
     expect(backoffDelay(10, {}, () => 1)).toBe(2000);
     expect(backoffDelay(10, {}, () => 0)).toBe(0);
     expect(backoffDelay(2, { initialDelayMs: 10, maxDelayMs: 15 }, () => 0.5)).toBe(8);
+  });
+});
+
+describe('newRequestId', () => {
+  it('makes v4 UUIDs, also where crypto.randomUUID is missing (a browser page over plain http)', () => {
+    const real = globalThis.crypto;
+    vi.stubGlobal('crypto', { getRandomValues: (a: Uint8Array) => real.getRandomValues(a) });
+    try {
+      const ids = new Set(Array.from({ length: 100 }, newRequestId));
+      expect(ids.size).toBe(100);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(newRequestId()).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

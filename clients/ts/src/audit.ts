@@ -72,7 +72,9 @@ export async function* tailAudit(audit: Client<typeof AuditService>, options: Ta
         // Only after the entry was taken: a resume must not skip one that was never yielded.
         if (res.cursor !== '') cursor = res.cursor;
       }
-      // The server ended the stream without an error (a graceful shutdown): follow on.
+      // The server ended the stream without an error (a graceful shutdown): follow on, after a
+      // pause if it ended before saying anything, so a server that keeps doing so is not hammered.
+      if (!announced) await sleep(backoffDelay(failures++, reconnect), options.signal).catch(() => undefined);
     } catch (err) {
       if (options.signal?.aborted) return;
       const error = toKavachError(err);

@@ -16,7 +16,7 @@ import type { AuditEntry } from './gen/kavach/v1/types_pb.js';
 import { guard, type GuardArguments } from './guard.js';
 import type { AuthorizeResponse } from './gen/kavach/v1/authorize_service_pb.js';
 import { toKavachError } from './errors.js';
-import { REQUEST_ID_HEADER, credentials, retries, type RetryOptions, type TokenSource } from './interceptors.js';
+import { REQUEST_ID_HEADER, credentials, newRequestId, retries, type RetryOptions, type TokenSource } from './interceptors.js';
 
 export type TransportKind = 'connect' | 'grpc' | 'grpc-web';
 
@@ -77,7 +77,7 @@ function wrap<S extends DescService>(service: S, client: Client<S>, timeoutMs: n
     if (call === undefined) continue;
     const prepare = (options: CallOptions) => {
       const headers = new Headers(options.headers);
-      if (!headers.has(REQUEST_ID_HEADER)) headers.set(REQUEST_ID_HEADER, globalThis.crypto.randomUUID());
+      if (!headers.has(REQUEST_ID_HEADER)) headers.set(REQUEST_ID_HEADER, newRequestId());
       return { options: { ...options, headers }, requestId: headers.get(REQUEST_ID_HEADER) ?? '' };
     };
     if (method.methodKind === 'unary') {

@@ -20,7 +20,19 @@ export interface RetryOptions {
 /** Produces the bearer credential for a call; a function lets a caller swap sessions. */
 export type TokenSource = string | (() => string | undefined) | undefined;
 
-const newRequestId = (): string => globalThis.crypto.randomUUID();
+/**
+ * A random v4 UUID. `crypto.randomUUID` exists only in secure contexts (https, localhost) in
+ * browsers; `getRandomValues` everywhere.
+ */
+export function newRequestId(): string {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** Sets authorization (unless the call set its own), the tenant and an x-request-id. */
 export function credentials(token: TokenSource, tenant: string | undefined): Interceptor {
