@@ -24,8 +24,12 @@ export type TokenSource = string | (() => string | undefined) | undefined;
  * A random v4 UUID. `crypto.randomUUID` exists only in secure contexts (https, localhost) in
  * browsers; `getRandomValues` everywhere.
  */
-export function newRequestId(): string {
-  const c = globalThis.crypto;
+export interface RandomSource {
+  getRandomValues(array: Uint8Array): Uint8Array;
+  randomUUID?(): string;
+}
+
+export function newRequestId(c: RandomSource = globalThis.crypto as RandomSource): string {
   if (typeof c.randomUUID === 'function') return c.randomUUID();
   const b = c.getRandomValues(new Uint8Array(16));
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
