@@ -7,9 +7,9 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../support/server.js';
-import { installedKavach, removeDir, runKavach, userEnv, type Result } from '../support/cli-install.js';
+import { installedKavach, removeDir, runKavach, startKavach, userEnv, type Result } from '../support/cli-install.js';
 
 const PASSWORD = 'correct horse battery staple 7';
 
@@ -269,6 +269,28 @@ describe('kavach (installed from the packed tarball)', () => {
     expect((await adminShell.kavach(['login', '--token', srv.adminToken, '--tenant', 'acme'])).code).toBe(0);
     expect(JSON.parse(await readFile(adminShell.configFile, 'utf8'))).toMatchObject({ token: srv.adminToken, tenant: 'acme' });
     expect((await stat(adminShell.configFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it('colours tables and hides the typed password only on a terminal', async () => {
+    const shell = await aSignedUpShell();
+    await shell.json(['agents', 'create', '--name', 'coloured', '--allow', 'read@mcp:x:*']);
+    // script(1) gives the command a pseudo-terminal; its output comes back on our stdout.
+    const inPty = (command: string, more: Record<string, string> = {}, input?: string) =>
+      shell.kavach(['-q', '-e', '-c', command, '/dev/null'], input, more, 'script');
+    const coloured = await inPty(`${bin} agents list`);
+    expect(coloured.code).toBe(0);
+    expect(coloured.stdout).toContain(`${String.fromCharCode(27)}[`);
+    expect((await inPty(`${bin} agents list`, { NO_COLOR: '1' })).stdout).not.toContain('\u001b[');
+    expect((await inPty(`${bin} agents list --no-color`)).stdout).not.toContain('\u001b[');
+
+    // The password is typed once the prompt is up (typed ahead, the terminal itself would echo it).
+    const login = startKavach('script', ['-q', '-e', '-c', `${bin} login --email ${shell.email} -o json`, '/dev/null'], { env: shell.env, cwd: shell.home, interactive: true });
+    await vi.waitFor(() => expect(login.stdout()).toContain('Password: '), { timeout: 15_000 });
+    login.type(`${PASSWORD}\r`);
+    const prompted = await login.done;
+    expect(prompted.code, prompted.stdout).toBe(0);
+    expect(prompted.stdout).not.toContain(PASSWORD);
+    expect(prompted.stdout).toContain(shell.userId);
   });
 
   it('works over every transport', async () => {

@@ -84,6 +84,8 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   readonly input?: string;
   readonly cwd?: string;
+  /** Leave stdin open for `Running.type()` (ignored when `input` is given). */
+  readonly interactive?: boolean;
 }
 
 /** Environment of a fresh user: their own config directory, nothing from the test's KAVACH_* variables. */
@@ -102,6 +104,8 @@ export interface Running {
   stdout(): string;
   stderr(): string;
   kill(signal?: NodeJS.Signals): void;
+  /** Writes to stdin (interactive runs); `end` closes it after. */
+  type(text: string, end?: boolean): void;
 }
 
 export function startKavach(bin: string, args: readonly string[], options: RunOptions = {}): Running {
@@ -110,12 +114,16 @@ export function startKavach(bin: string, args: readonly string[], options: RunOp
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdin.end(options.input ?? '');
+  if (options.input !== undefined || options.interactive !== true) child.stdin.end(options.input ?? '');
   const done = new Promise<Result>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
   });
-  return { done, stdout: () => out, stderr: () => err, kill: (signal = 'SIGINT') => void child.kill(signal) };
+  const type = (text: string, end = false) => {
+    child.stdin.write(text);
+    if (end) child.stdin.end();
+  };
+  return { done, stdout: () => out, stderr: () => err, kill: (signal = 'SIGINT') => void child.kill(signal), type };
 }
 
 export async function removeDir(dir: string): Promise<void> {
