@@ -78,6 +78,8 @@ describe('long-running commands', () => {
     await vi.waitFor(() => expect(watch.stderr()).toContain('watching for approval requests'), { timeout: 15_000 });
     await vi.waitFor(() => expect(tail.stderr()).toContain('following the audit log'), { timeout: 15_000 });
     const pending = await agent.admin.authorize.authorize({ agentId: agent.id, action: 'execute', resource: 'mcp:deploy:prod' });
+    // The same request again while pending: same approval, not printed twice.
+    expect((await agent.admin.authorize.authorize({ agentId: agent.id, action: 'execute', resource: 'mcp:deploy:prod' })).approvalId).toBe(pending.approvalId);
     await agent.admin.authorize.authorize({ agentId: agent.id, action: 'write', resource: 'mcp:slack:post' });
     await vi.waitFor(() => expect(watch.stdout()).toContain(pending.approvalId), { timeout: 10_000 });
     await vi.waitFor(() => expect(tail.stdout()).toContain('mcp:slack:post'), { timeout: 10_000 });

@@ -61,6 +61,8 @@ export function approvalsCommand(program: Command, io: Io): void {
     .action(
       action(io, async (ctx, o) => {
         const client = await ctx.client();
+        // Asking again while a request is pending names the same approval: show it once.
+        const shown = new Set<string>();
         for await (const { entry } of client.tailAudit({
           filter: { agentId: (o.agent as string | undefined) ?? '', result: AuditResult.PENDING_APPROVAL },
           signal: io.signal,
@@ -68,6 +70,8 @@ export function approvalsCommand(program: Command, io: Io): void {
           onReconnect: (error, delay) => ctx.note(`connection lost (${error.codeName}); reconnecting in ${delay} ms`),
           onGap: () => ctx.note('history was lost to retention; continuing from the present'),
         })) {
+          if (entry.approvalId !== '' && shown.has(entry.approvalId)) continue;
+          shown.add(entry.approvalId);
           if (ctx.format === 'table') {
             ctx.write(`${paint(ctx.term, 'cyan', 'approval')} ${entry.approvalId}  ${paint(ctx.term, 'bold', entry.action)} ${entry.resource}  agent ${entry.agentId}  ${time(entry.time)}\n`);
           } else {
