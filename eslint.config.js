@@ -19,7 +19,7 @@ const CONNECT = ['^@connectrpc/', 'only src/api and the composition root know Co
 const GEN = ['(^|/)gen/', 'only src/api knows the generated code'];
 
 export default tseslint.config(
-  { ignores: ['gen/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
+  { ignores: ['gen/**', 'clients/*/src/gen/**', 'clients/*/dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
   { languageOptions: { globals: globals.node } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -81,12 +81,24 @@ export default tseslint.config(
     ['src/app/**/*.ts', 'src/store/**/*.ts', 'src/domain/**/*.ts', 'src/api/**/*.ts'],
     [['(^|/)rest/', 'nothing below or beside the server imports src/rest']],
   ),
-  // The `kavach` command is a client: it speaks to a server through gen/ and Connect only.
+  // The clients (@kavach/client, the `kavach` command) talk to a server only over the API.
   layer(
-    ['src/cli/**/*.ts'],
+    ['clients/**/*.ts'],
     [
-      ['^\\.\\./(app|store|server|api|config|main|observability)', 'src/cli is a client: it imports gen/ and Connect, never the server side'],
-      ['^mongodb$|^better-sqlite3$', 'src/cli never imports a driver'],
+      ['(^|/)src/(app|store|server|api|domain|config|main|observability)', 'a client never imports the server side'],
+      ['^mongodb$|^better-sqlite3$', 'a client never imports a driver'],
     ],
   ),
+  // @kavach/client runs in browsers: only its Node entry may touch Node's modules or connect-node.
+  {
+    ...layer(
+      ['clients/ts/src/**/*.ts'],
+      [
+        ['^node:', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
+        ['^@connectrpc/connect-node$', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
+      ],
+    ),
+    ignores: ['clients/ts/src/node.ts'],
+  },
+  { files: ['clients/ts/src/**/*.ts', 'clients/cli/src/**/*.ts'], rules: { 'no-console': 'error' } },
 );

@@ -23,10 +23,10 @@ if git rev-parse --verify --quiet HEAD~1 >/dev/null && git cat-file -e HEAD~1:pr
 else
   echo "no previous commit with proto/: nothing to compare"
 fi
-echo "== generated code matches proto/ (gen/, clients/go/gen, clients/python/src/kavach_client/gen)"
+echo "== generated code matches proto/ (gen/, clients/ts/src/gen, clients/go/gen, clients/python/src/kavach_client/gen)"
 bash scripts/install-go-plugins.sh
 bash scripts/install-python-tools.sh >/dev/null
-generated=(gen clients/go/gen clients/python/src/kavach_client/gen)
+generated=(gen clients/ts/src/gen clients/go/gen clients/python/src/kavach_client/gen)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for dir in "${generated[@]}"; do

@@ -17,6 +17,10 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** A directory for the embedded store's file, so a test can open the store after `close()`. */
   readonly dataDir?: string;
+  /** Listen on this port instead of a free one (a restart on the same address). */
+  readonly port?: number;
+  /** Use this admin token (>= 32 characters) instead of generating one (a restart on an existing store). */
+  readonly adminToken?: string;
 }
 
 export interface RunningServer {
@@ -47,10 +51,10 @@ export async function startServer(
     KAVACH_SHUTDOWN_GRACE_MS: '5000',
     ...env,
     KAVACH_HOST: '127.0.0.1',
-    KAVACH_PORT: '0',
+    KAVACH_PORT: String(options.port ?? 0),
     KAVACH_STORE: 'embedded',
     KAVACH_DATA_DIR: options.dataDir ?? ':memory:',
-    KAVACH_ADMIN_TOKEN: '',
+    KAVACH_ADMIN_TOKEN: options.adminToken ?? '',
   });
   const logger = options.logger ?? pino({ level: process.env.KAVACH_TEST_LOG ?? 'silent' });
   const server = await createServer(config, { logger, now });
@@ -60,7 +64,7 @@ export async function startServer(
     await server.close();
     unsubscribe();
   };
-  const adminToken = server.app.generatedAdminToken;
+  const adminToken = options.adminToken ?? server.app.generatedAdminToken;
   if (adminToken === undefined) {
     await close();
     throw new Error('a fresh store must generate an admin token');
