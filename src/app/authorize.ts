@@ -9,6 +9,7 @@ import { validateLiteralAction, validateLiteralResource } from '../domain/patter
 import { planDecision } from '../domain/decision.js';
 import type { CompiledPermission } from '../domain/permission-set.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
+import { RATE_LIMIT_WINDOW_MS, retryAfterSecondsFromMs } from '../domain/rate-limit.js';
 import { createRedactor } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
@@ -44,7 +45,6 @@ export interface Decision {
  */
 type Outcome = Omit<Decision, 'auditId'> & { readonly via?: CompiledPermission | undefined };
 
-const HOUR_MS = 3_600_000;
 export const MAX_BATCH_CHECKS = 100;
 
 function outcome(reason: ReasonCode, message: string, extra: Partial<Outcome> = {}): Outcome {
@@ -102,7 +102,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     const slotKey = (p: CompiledPermission) => `${tenantId}:${agentId}:${p.key}`;
     const acquire = async (p: CompiledPermission): Promise<string | null | undefined> => {
       if (p.maxCallsPerHour === undefined) return null;
-      const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, HOUR_MS);
+      const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, RATE_LIMIT_WINDOW_MS);
       if (slot.ok) return slot.slotId;
       if (p === candidates[0]) firstRetryMs = slot.retryAfterMs;
       return undefined;
@@ -144,7 +144,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     if (first === undefined) return outcome('NO_MATCHING_PERMISSION', DECISION_MESSAGES.NO_MATCHING_PERMISSION);
     if (firstRetryMs !== undefined || !first.requireApproval) {
       return outcome('RATE_LIMITED', DECISION_MESSAGES.RATE_LIMITED, {
-        retryAfterSeconds: Math.max(1, Math.ceil((firstRetryMs ?? 1000) / 1000)),
+        retryAfterSeconds: retryAfterSecondsFromMs(firstRetryMs ?? 1000),
         via: first,
       });
     }
