@@ -17,7 +17,7 @@ import type { AuditExportFormat } from '../app/audit-export.js';
 import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit-filter.js';
 import type { TailEvent } from '../app/audit-read.js';
 import { invalidArgument, unauthenticated } from '../domain/errors.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import { metaOf, principalOf } from './context.js';
 import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 

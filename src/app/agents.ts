@@ -5,7 +5,9 @@
 import { failedPrecondition, invalidArgument, notFound, permissionDenied, resourceExhausted } from '../domain/errors.js';
 import { validatePermissions } from '../domain/permission.js';
 import type { AgentStatus, AgentType, Permission } from '../domain/types.js';
-import type { AgentPatch, AgentRecord, AgentStatusFilter, PageResult } from '../store/store.js';
+import type { AgentRecord } from '../domain/records.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
+import type { AgentPatch, AgentStatusFilter, PageResult } from '../store/store.js';
 import { actorOf } from './audit-entry.js';
 import { canManageAgent, canSeeAgent, requireAuthenticated, requireHuman } from './access.js';
 import type { AppContext } from './context.js';
@@ -41,13 +43,6 @@ export interface ListAgentsInput {
   readonly type: AgentType | undefined;
   readonly pageSize: number;
   readonly pageToken: string;
-}
-
-/** The status a reader sees: a stored-active agent past its expiry reads as expired. */
-export function effectiveStatus(agent: AgentRecord, now: Date): AgentStatus {
-  if (agent.status === 'revoked') return 'revoked';
-  if (agent.expiresAt !== undefined && agent.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'active';
 }
 
 export function viewOf(agent: AgentRecord, now: Date): AgentView {

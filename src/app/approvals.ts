@@ -5,7 +5,8 @@
  */
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import type { ApprovalStatus } from '../domain/types.js';
-import type { ApprovalRecord, PageResult } from '../store/store.js';
+import type { ApprovalRecord } from '../domain/records.js';
+import type { PageResult } from '../store/store.js';
 import { actorOf } from './audit-entry.js';
 import { canManageAgent, requireHuman } from './access.js';
 import type { AppContext } from './context.js';

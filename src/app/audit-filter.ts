@@ -9,7 +9,8 @@
  */
 import { invalidArgument } from '../domain/errors.js';
 import type { AuditResult } from '../domain/types.js';
-import type { AuditFilter, AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
+import type { AuditFilter } from '../store/store.js';
 import type { Authenticated } from './access.js';
 import { validateId, validateOwnerId } from './validation.js';
 

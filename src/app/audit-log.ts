@@ -3,7 +3,7 @@
  * arguments, and resolves only when the entry is durable (through the group-commit writer).
  */
 import { createRedactor } from '../domain/redaction.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import { auditRecord, type AuditFields } from './audit-entry.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { IdGenerator } from './ids.js';

@@ -2,7 +2,8 @@
  * The audit log's read side: QueryAudit, ExportAudit and TailAudit as use cases. Each narrows the
  * caller's filter to what the caller may see (`audit-filter.ts`) before the store is asked.
  */
-import type { AuditRecord, PageResult } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
+import type { PageResult } from '../store/store.js';
 import { requireAuthenticated } from './access.js';
 import { decodeTailCursor, encodeTailCursor } from './audit-cursor.js';
 import { createLineChunker, exportHeader, exportLine, type AuditExportFormat } from './audit-export.js';

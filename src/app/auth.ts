@@ -24,7 +24,7 @@ import {
   resourceExhausted,
   unauthenticated,
 } from '../domain/errors.js';
-import type { SessionRecord, UserRecord } from '../store/store.js';
+import type { SessionRecord, UserRecord } from '../domain/records.js';
 import { requireAuthenticated, requireHuman } from './access.js';
 import { actorOf } from './audit-entry.js';
 import { DEFAULT_TENANT } from './authn.js';

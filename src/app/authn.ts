@@ -6,7 +6,7 @@
  */
 import { unauthenticated } from '../domain/errors.js';
 import type { AgentCache } from './agent-cache.js';
-import { effectiveStatus } from './agents.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 import type { CallMeta, Principal } from './principal.js';
 import type { RejectionAuditor } from './rejection-audit.js';
 import {

@@ -7,13 +7,13 @@
 import { invalidArgument } from '../domain/errors.js';
 import { validateLiteralAction, validateLiteralResource } from '../domain/pattern.js';
 import { planDecision } from '../domain/decision.js';
-import type { CompiledPermission } from '../domain/permission-set.js';
+import type { CompiledPermission } from '../domain/plan.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
 import { RATE_LIMIT_WINDOW_MS, retryAfterSecondsFromMs } from '../domain/rate-limit.js';
 import { createRedactor } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
-import { effectiveStatus } from './agents.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 import { actorOf } from './audit-entry.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
 import type { ClientIpResolver } from './client-ip.js';

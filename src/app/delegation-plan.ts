@@ -11,7 +11,7 @@
 import { coverAll, depthLimit, earliest } from '../domain/delegation.js';
 import { failedPrecondition, permissionDenied } from '../domain/errors.js';
 import type { Permission } from '../domain/types.js';
-import type { AgentRecord } from '../store/store.js';
+import type { AgentRecord } from '../domain/records.js';
 import type { DelegatedGrant } from './grants.js';
 
 /** One grant of the from-agent that a delegation may hang off. */

@@ -13,8 +13,9 @@
  */
 import { coverEach, earliest } from '../domain/delegation.js';
 import type { Permission } from '../domain/types.js';
-import type { AgentRecord, AgentStore, DelegationRecord, DelegationStore } from '../store/store.js';
-import { effectiveStatus } from './agents.js';
+import type { AgentRecord, DelegationRecord } from '../domain/records.js';
+import type { AgentStore, DelegationStore } from '../store/store.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 
 /** Most delegations to one agent that its effective permissions take into account. */
 export const MAX_RECEIVED_DELEGATIONS = 1000;

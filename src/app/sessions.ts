@@ -3,7 +3,9 @@
  * has an absolute lifetime and an idle timeout that each use slides forward. An ended or
  * expired session is rejected on the very next call, on every replica (no session caching).
  */
-import type { SessionRecord, SessionStore } from '../store/store.js';
+import type { SessionRecord } from '../domain/records.js';
+import { isLive } from '../domain/lifecycle.js';
+import type { SessionStore } from '../store/store.js';
 import type { IdGenerator } from './ids.js';
 import type { Principal } from './principal.js';
 import { SESSION_TOKEN_PREFIX, newToken, sha256Hex } from './secrets.js';
@@ -22,11 +24,6 @@ export interface SessionManager extends SessionResolver {
 
 /** Sliding the idle timeout writes to the store; doing it at most this often keeps reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
-
-export function isLive(session: SessionRecord, now: Date): boolean {
-  const t = now.getTime();
-  return session.endedAt === undefined && session.expiresAt.getTime() > t && session.idleExpiresAt.getTime() > t;
-}
 
 export function createSessionManager(deps: {
   sessions: SessionStore;

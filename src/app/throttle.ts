@@ -16,7 +16,8 @@
  * /64, the block one subscriber usually gets.
  */
 import { ipv6Prefix64, parseIpv6 } from '../domain/ip.js';
-import type { ThrottleState, ThrottleStore } from '../store/store.js';
+import type { ThrottleState } from '../domain/records.js';
+import type { ThrottleStore } from '../store/store.js';
 
 export interface BackoffPolicy {
   /** Failures allowed without any wait. */

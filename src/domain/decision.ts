@@ -8,8 +8,8 @@
  * constraints; when none passes, the reason given is that of the most specific matching
  * permission; permission order does not matter.
  */
-import type { PermissionSet, CompiledPermission } from './permission-set.js';
-import { NO_MATCH, type DecisionPlan, type DenyPlan } from './plan.js';
+import type { PermissionSet } from './permission-set.js';
+import { NO_MATCH, type CompiledPermission, type DecisionPlan, type DenyPlan } from './plan.js';
 import type { Arguments } from './types.js';
 
 /** What `planDecision` looks at. */

@@ -8,7 +8,7 @@ import { Code } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { AuditService, ExportFormat } from '../../gen/kavach/v1/audit_service_pb.js';
 import { AuditEntrySchema, AuditResult } from '../../gen/kavach/v1/types_pb.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 import type { InProcess } from '../support/app.js';
 import { anAuditRecord } from '../support/builders.js';
 import { parseCsv } from '../support/csv.js';

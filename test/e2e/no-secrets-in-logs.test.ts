@@ -19,7 +19,7 @@ import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { openEmbeddedStore } from '../../src/store/embedded/open.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 import { codeOf, connectJsonKit, grpcJsKit, type Kit } from '../support/clients.js';
 import { aCreateAgentRequest, aPermission, aResource, aSignUpRequest, aSuffix, constraints } from '../support/requests.js';
 import { leaksIn } from '../support/scan.js';

@@ -10,7 +10,7 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type KavachServer } from '../../src/server.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 
 export interface StartOptions {
   /** The server's logger; by default a silent one (see KAVACH_TEST_LOG). */

@@ -1,5 +1,6 @@
 /** Sessions on the embedded engine. */
-import type { SessionRecord, SessionStore } from '../store.js';
+import type { SessionRecord } from '../../domain/records.js';
+import type { SessionStore } from '../store.js';
 import { createGuard, ms, msOrNull, type Db } from './sqlite.js';
 
 interface SessionRow {

@@ -7,7 +7,8 @@
  * and the session would come back to life. An insert cannot be undone that way, and its unique
  * `_id` makes "ends once" exact.
  */
-import type { SessionRecord, SessionStore } from '../store.js';
+import type { SessionRecord } from '../../domain/records.js';
+import type { SessionStore } from '../store.js';
 import { docKey, sessionEndToDoc, sessionFromDoc, sessionToDoc } from './codec.js';
 import { insertOnce, type Guard } from './driver.js';
 import type { Collections } from './schema.js';

@@ -20,7 +20,8 @@ import { createSessionManager } from '../../../src/app/sessions.js';
 import { loadConfig } from '../../../src/config.js';
 import { KavachError } from '../../../src/domain/errors.js';
 import { openEmbeddedStore } from '../../../src/store/embedded/open.js';
-import type { AuditRecord, Store } from '../../../src/store/store.js';
+import type { AuditRecord } from '../../../src/domain/records.js';
+import type { Store } from '../../../src/store/store.js';
 
 export const CHEAP: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 export const ADMIN_TOKEN = 'kva_test-admin-token-0123456789abcdefghijklmnop';
