@@ -6,7 +6,8 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
-import { callMetaKey, principalKey } from './context.js';
+import { unauthenticated } from '../domain/errors.js';
+import { callMetaKey, principalKey, recheckKey } from './context.js';
 import { toConnectError } from './errors.js';
 
 /** RPCs callable without a credential. A credential, when sent, must still be valid. */
@@ -40,15 +41,22 @@ export function authnInterceptor(app: App): Interceptor {
   return (next) => async (req) => {
     // Health and reflection are open to all (DESIGN.md §1).
     if (!isKavach(req.service.typeName)) return next(req);
-    const principal = await app.authenticator.authenticate(
-      req.header.get('authorization') ?? undefined,
-      req.header.get('kavach-tenant') ?? undefined,
-      req.contextValues.get(callMetaKey),
-    );
+    // The credential is read here and nowhere else: handlers get the principal, and long
+    // streams a re-check of this same credential.
+    const authorization = req.header.get('authorization') ?? undefined;
+    const tenantHeader = req.header.get('kavach-tenant') ?? undefined;
+    const meta = req.contextValues.get(callMetaKey);
+    const principal = await app.authenticator.authenticate(authorization, tenantHeader, meta);
     if (principal.kind === 'anonymous' && !PUBLIC_PROCEDURES.has(`/${req.service.typeName}/${req.method.name}`)) {
       throw new ConnectError('a bearer credential is required: send "authorization: Bearer <token>"', Code.Unauthenticated);
     }
     req.contextValues.set(principalKey, principal);
+    req.contextValues.set(recheckKey, async () => {
+      const current = await app.authenticator.authenticate(authorization, tenantHeader, meta);
+      if (current.kind === 'anonymous' || current.tenantId !== principal.tenantId) {
+        throw unauthenticated('the credential behind this stream is no longer valid');
+      }
+    });
     return next(req);
   };
 }

@@ -226,16 +226,13 @@ export function createAuthUseCases(ctx: AppContext, sessions: SessionManager, op
     },
 
     /**
-     * The live session behind `sessionToken` (any authenticated caller holding it), or, when it
-     * is '', the caller's own session, found by `callerToken` (the bearer token the API layer
-     * received; a user principal is required). Never returns a token. Throws not_found when the
-     * named token has no live session, and invalid_argument for a malformed token.
+     * The live session behind `sessionToken` (any authenticated caller holding it, within the
+     * caller's tenant: the admin's is the one it names with `kavach-tenant`), or, when it is '',
+     * the caller's own session, the one its principal names (a user principal is required).
+     * Never returns a token. Throws not_found when the named token has no live session in the
+     * caller's tenant, and invalid_argument for a malformed token.
      */
-    async getSession(
-      principal: Principal,
-      sessionToken: string,
-      callerToken?: string,
-    ): Promise<{ user: UserView; session: SessionView }> {
+    async getSession(principal: Principal, sessionToken: string): Promise<{ user: UserView; session: SessionView }> {
       const caller = requireAuthenticated(principal);
       let session: SessionRecord | undefined;
       if (sessionToken !== '') {
@@ -243,16 +240,16 @@ export function createAuthUseCases(ctx: AppContext, sessions: SessionManager, op
           throw invalidArgument('session_token', `must be a session token: ${SESSION_TOKEN_PREFIX} and 43 characters`);
         }
         session = await sessions.find(sha256Hex(sessionToken));
-        if (session === undefined) throw notFound('no live session has this token');
+        // Tenants are isolated: another tenant's session is answered exactly like an unknown token.
+        if (session === undefined || session.tenantId !== caller.tenantId) throw notFound('no live session has this token');
       } else {
         if (caller.kind !== 'user') {
           throw invalidArgument('session_token', 'is required unless the caller uses a session token');
         }
-        session = callerToken === undefined ? undefined : await sessions.find(sha256Hex(callerToken));
-        // The authenticator resolved this very token a moment ago; a mismatch means it ended in between.
-        if (session === undefined || session.id !== caller.sessionId || session.tenantId !== caller.tenantId) {
-          throw unauthenticated('the session has ended');
-        }
+        // The authn interceptor resolved the credential into this principal; it names the session.
+        session = await sessions.findById(caller.tenantId, caller.sessionId);
+        // It was live a moment ago; missing now means it ended in between.
+        if (session === undefined) throw unauthenticated('the session has ended');
       }
       const user = await store.users.get(session.tenantId, session.userId);
       if (user === undefined) throw notFound('no live session has this token');

@@ -20,6 +20,8 @@ export interface SessionManager extends SessionResolver {
   start(tenantId: string, userId: string): Promise<{ session: SessionRecord; token: string }>;
   /** The live session with this token hash, or undefined (does not slide it). */
   find(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** The live session with this id in the tenant, or undefined (does not slide it). */
+  findById(tenantId: string, id: string): Promise<SessionRecord | undefined>;
 }
 
 /** Sliding the idle timeout writes to the store; doing it at most this often keeps reads cheap. */
@@ -42,6 +44,10 @@ export function createSessionManager(deps: {
 
   return {
     find,
+    async findById(tenantId, id) {
+      const session = await deps.sessions.get(tenantId, id);
+      return session !== undefined && isLive(session, deps.now()) ? session : undefined;
+    },
     async resolve(tokenHash) {
       const session = await find(tokenHash);
       if (session === undefined) return undefined;

@@ -70,6 +70,11 @@ export interface SessionStore {
   /** The session with this token hash in any tenant, ended or not, or undefined. */
   findByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
   /**
+   * The session with this id in the tenant, ended or not, or undefined. How a caller whose
+   * credential was already resolved (the principal names its session) reads its own session.
+   */
+  get(tenantId: string, id: string): Promise<SessionRecord | undefined>;
+  /**
    * Records a use: sets lastUsedAt and idleExpiresAt, only if the session is not ended.
    * Returns false when the session is missing or ended.
    */

@@ -31,6 +31,12 @@ export function createSessionStore(c: Collections, guard: Guard): SessionStore {
         if (doc === null) return undefined;
         return sessionFromDoc(doc, await c.sessionEnds.findOne({ _id: doc._id }));
       }),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const key = docKey(tenantId, id);
+        const [doc, end] = await Promise.all([c.sessions.findOne({ _id: key }), c.sessionEnds.findOne({ _id: key })]);
+        return doc === null ? undefined : sessionFromDoc(doc, end);
+      }),
     touch: (tenantId, id, lastUsedAt, idleExpiresAt) =>
       guard(async () => {
         const key = docKey(tenantId, id);
