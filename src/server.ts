@@ -12,7 +12,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Logger } from 'pino';
 import { callMetaKey } from './api/context.js';
 import { createHealth, type HealthService } from './api/health.js';
-import { observeInterceptor } from './api/observe.js';
+import { createInterceptors } from './api/interceptors.js';
 import { routes } from './api/routes.js';
 import { createApp, type App } from './app/app.js';
 import type { Config } from './config.js';
@@ -26,8 +26,7 @@ import { createDualListener } from './server/dual-listener.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
-import { withOuterInterceptors } from './server/router.js';
-import { shuttingDownError, streamShutdownInterceptor } from './server/stream-shutdown.js';
+import { shuttingDownError } from './api/stream-shutdown.js';
 
 export interface ServerOptions {
   /** Defaults to a pino logger at `config.logLevel`. */
@@ -80,12 +79,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const callsShutdown = new AbortController();
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
-  const outer = [observeInterceptor(metrics, logger), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
-  const kavachRoutes = routes(app, { health, logger });
   const rpc = connectNodeAdapter({
-    routes: (router) => kavachRoutes(withOuterInterceptors(router, outer)),
-    interceptors: outer,
+    routes: routes(app, { health }),
+    interceptors: createInterceptors({ app, logger, metrics, streamsShutdown: streamsShutdown.signal }),
     readMaxBytes: config.maxRequestBytes,
     // Compressing a response costs more server CPU than the decision it carries (gzip was ~20%
     // of an AuthorizeBatch call), and most answers are small. Requests may still be compressed;

@@ -1,14 +1,24 @@
 /**
- * Interceptors every Kavach RPC passes through: error mapping (outermost, so it also maps
- * errors thrown by authn and errors thrown in the middle of a server stream), then authn, which
- * resolves the bearer credential once and puts the principal in a context value.
+ * The one interceptor list every RPC passes through, declared once (docs/ARCHITECTURE.md#a-requests-path)
+ * and used by every transport: the server's Connect adapter, the in-process test transport, and
+ * any other adapter. Outermost first:
+ *
+ * 1. observe: metrics and one log line per call; outermost, so it sees the final code.
+ * 2. stream shutdown: open server streams end with Unavailable when shutdown starts.
+ * 3. errors: maps every thrown value to a safe ConnectError, also mid-stream and from authn.
+ * 4. authn: resolves the bearer credential once into the principal (and a re-check of it).
+ *
+ * Health and reflection pass through the same list; authn lets them through without a credential.
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
+import type { Metrics } from '../observability/metrics.js';
 import { unauthenticated } from '../domain/errors.js';
 import { callMetaKey, principalKey, recheckKey } from './context.js';
 import { toConnectError } from './errors.js';
+import { observeInterceptor } from './observe.js';
+import { streamShutdownInterceptor } from './stream-shutdown.js';
 
 /** RPCs callable without a credential. A credential, when sent, must still be valid. */
 const PUBLIC_PROCEDURES = new Set(['/kavach.v1.AuthService/SignUp', '/kavach.v1.AuthService/SignIn']);
@@ -61,7 +71,20 @@ export function authnInterceptor(app: App): Interceptor {
   };
 }
 
-/** The interceptors for every Kavach route, outermost first. */
-export function createInterceptors(app: App, logger: Logger): Interceptor[] {
-  return [errorInterceptor(logger), authnInterceptor(app)];
+export interface InterceptorDeps {
+  readonly app: App;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Aborted when shutdown starts: open server streams then end with Unavailable. */
+  readonly streamsShutdown: AbortSignal;
+}
+
+/** Every interceptor of every RPC, outermost first. Pass it whole to the router or adapter. */
+export function createInterceptors(deps: InterceptorDeps): Interceptor[] {
+  return [
+    observeInterceptor(deps.metrics, deps.logger),
+    streamShutdownInterceptor(deps.streamsShutdown),
+    errorInterceptor(deps.logger),
+    authnInterceptor(deps.app),
+  ];
 }
