@@ -7,7 +7,7 @@ import { validatePermissions } from '../domain/permission.js';
 import type { AgentStatus, AgentType, Permission } from '../domain/types.js';
 import type { AgentRecord } from '../domain/records.js';
 import { effectiveStatus } from '../domain/lifecycle.js';
-import type { AgentPatch, AgentStatusFilter, PageResult } from '../store/store.js';
+import type { AgentPatch, AgentStatusFilter, PageResult, Store } from '../store/store.js';
 import { actorOf } from './audit-entry.js';
 import { canManageAgent, canSeeAgent, requireAuthenticated, requireHuman } from './access.js';
 import type { AppContext } from './context.js';
@@ -56,8 +56,13 @@ function validateExpiry(expiresAt: Date | undefined, now: Date, field: string): 
   }
 }
 
-export function createAgentUseCases(ctx: AppContext) {
-  const { store, cache, audit, now, newId, config } = ctx;
+export interface AgentSettings {
+  /** KAVACH_AGENT_QUOTA: active agents per owner. */
+  readonly agentQuota: number;
+}
+
+export function createAgentUseCases(ctx: AppContext, store: Pick<Store, 'agents'>, settings: AgentSettings) {
+  const { cache, audit, now, newId } = ctx;
 
   async function loadVisible(principal: Principal, agentId: string): Promise<AgentRecord> {
     validateId(agentId, 'agent_id');
@@ -118,9 +123,9 @@ export function createAgentUseCases(ctx: AppContext) {
         updatedAt: at,
         expiresAt: input.expiresAt,
       };
-      const created = await store.agents.create(record, config.agentQuota, at);
+      const created = await store.agents.create(record, settings.agentQuota, at);
       if (!created) {
-        throw resourceExhausted(`owner ${ownerId} already has ${config.agentQuota} active agents (the quota)`);
+        throw resourceExhausted(`owner ${ownerId} already has ${settings.agentQuota} active agents (the quota)`);
       }
       await changed(principal, record, 'agent.create', `agent "${record.name}" created`);
       return { agent: viewOf(record, at), token };

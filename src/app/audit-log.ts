@@ -2,7 +2,7 @@
  * The one way use cases write the audit log: fills ids and times, redacts secret-named
  * arguments, and resolves only when the entry is durable (through the group-commit writer).
  */
-import { createRedactor } from '../domain/redaction.js';
+import type { Redactor } from '../domain/redaction.js';
 import type { AuditRecord } from '../domain/records.js';
 import { auditRecord, type AuditFields } from './audit-entry.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -20,9 +20,10 @@ export function createAuditLog(deps: {
   writer: AuditWriter;
   newId: IdGenerator;
   now: () => Date;
-  secretNames: readonly string[];
+  /** The process's one redactor (the same that redacts approvals' arguments). */
+  redact: Redactor;
 }): AuditLog {
-  const redact = createRedactor(deps.secretNames);
+  const { redact } = deps;
   function build(fields: AuditFields, time?: Date): AuditRecord {
     const redacted =
       fields.arguments === undefined ? fields : { ...fields, arguments: redact(fields.arguments) };

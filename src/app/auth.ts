@@ -25,10 +25,10 @@ import {
   unauthenticated,
 } from '../domain/errors.js';
 import type { SessionRecord, UserRecord } from '../domain/records.js';
+import type { Store } from '../store/store.js';
 import { requireAuthenticated, requireHuman } from './access.js';
 import { actorOf } from './audit-entry.js';
 import { DEFAULT_TENANT } from './authn.js';
-import { createClientIpResolver } from './client-ip.js';
 import { loadCommonPasswords } from './common-passwords.js';
 import type { AppContext } from './context.js';
 import { normalizeEmail } from './email.js';
@@ -83,14 +83,18 @@ export function sessionView(session: SessionRecord): SessionView {
 }
 
 /**
- * The auth use cases over `ctx` and the session manager. `options` exists for tests (cheap
+ * The auth use cases over `ctx`, the user, session and throttle stores, and the session manager. `options` exists for tests (cheap
  * hashing, a small password list); production uses the defaults.
  */
-export function createAuthUseCases(ctx: AppContext, sessions: SessionManager, options: AuthOptions = {}) {
-  const { store, audit, now, newId, logger } = ctx;
+export function createAuthUseCases(
+  ctx: AppContext,
+  store: Pick<Store, 'users' | 'sessions' | 'throttles'>,
+  sessions: SessionManager,
+  options: AuthOptions = {},
+) {
+  const { audit, now, newId, logger, clientIp } = ctx;
   const hasher = options.hasher ?? createPasswordHasher();
   const throttle = createSignInThrottle(store.throttles);
-  const clientIp = createClientIpResolver(ctx.config.trustedProxies);
   let common = options.commonPasswords;
   const commonPasswords = (): ReadonlySet<string> => (common ??= loadCommonPasswords());
 

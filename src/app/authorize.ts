@@ -10,14 +10,14 @@ import { planDecision } from '../domain/decision.js';
 import type { CompiledPermission } from '../domain/plan.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
 import { RATE_LIMIT_WINDOW_MS, retryAfterSecondsFromMs } from '../domain/rate-limit.js';
-import { createRedactor } from '../domain/redaction.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
 import { effectiveStatus } from '../domain/lifecycle.js';
 import { actorOf } from './audit-entry.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
-import type { ClientIpResolver } from './client-ip.js';
+import type { ApprovalSettings } from './approvals.js';
 import type { AppContext } from './context.js';
+import type { Store } from '../store/store.js';
 import type { CallMeta, Principal } from './principal.js';
 import { requestHash } from './request-hash.js';
 
@@ -64,9 +64,12 @@ function resultOf(reason: ReasonCode): AuditResult {
   }
 }
 
-export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpResolver) {
-  const { store, cache, audit, now, newId, config } = ctx;
-  const redact = createRedactor(config.secretArgumentNames);
+export function createAuthorizeUseCases(
+  ctx: AppContext,
+  store: Pick<Store, 'approvals' | 'rateLimits'>,
+  settings: ApprovalSettings,
+) {
+  const { cache, audit, now, newId, redact, clientIp: resolveIp } = ctx;
 
   function validate(input: AuthorizeInput, prefix: string): void {
     validateLiteralAction(input.action, `${prefix}action`);
@@ -161,7 +164,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         requestHash: hash ?? requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
         createdAt: at,
-        expiresAt: new Date(at.getTime() + config.approvalTtlSeconds * 1000),
+        expiresAt: new Date(at.getTime() + settings.approvalTtlSeconds * 1000),
       },
       at,
     );

@@ -19,7 +19,7 @@ import { failedPrecondition, invalidArgument, notFound, permissionDenied } from 
 import { MAX_PERMISSIONS, validatePermissions } from '../domain/permission.js';
 import type { Permission } from '../domain/types.js';
 import type { DelegationRecord } from '../domain/records.js';
-import type { PageResult } from '../store/store.js';
+import type { PageResult, Store } from '../store/store.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
 import { effectiveStatus } from '../domain/lifecycle.js';
 import type { CachedAgent } from './agent-cache.js';
@@ -65,8 +65,8 @@ export interface EffectivePermissionView {
 
 const viewOf = (d: DelegationRecord, status: ChainStatus): DelegationView => ({ ...d, status });
 
-export function createDelegationUseCases(ctx: AppContext) {
-  const { store, cache, audit, now, newId } = ctx;
+export function createDelegationUseCases(ctx: AppContext, store: Pick<Store, 'agents' | 'delegations'>) {
+  const { cache, audit, now, newId } = ctx;
 
   /** The agent `agentId` names, or the calling agent when it is empty; NotFound unless visible. */
   async function visibleAgent(principal: Principal, agentId: string): Promise<CachedAgent> {
