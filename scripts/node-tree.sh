@@ -30,7 +30,10 @@ ln -sfn "$wheel/bin/node" "$nodebin/node"
 dst="$work/node$major"
 rm -rf "$dst"
 mkdir -p "$dst"
-tar -C "$repo" --exclude=./node_modules --exclude=./.git -cf - . | tar -C "$dst" -xf -
+# The checkout's files as git sees them (tracked, and untracked but not ignored): no data
+# directories or caches of earlier runs.
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf -) \
+  | tar -C "$dst" -xf -
 cp -al "$repo/node_modules" "$dst/node_modules"
 rm -rf "$dst/node_modules/better-sqlite3"
 cp -a "$repo/node_modules/better-sqlite3" "$dst/node_modules/better-sqlite3"

@@ -1,5 +1,5 @@
 /**
- * The composition root (DESIGN.md §6): openStore -> createApp -> routes -> one port serving
+ * The composition root (docs/ARCHITECTURE.md#layers): openStore -> createApp -> routes -> one port serving
  * gRPC, gRPC-Web and Connect over h2c and HTTP/1.1, plus health, reflection, `/healthz`,
  * `/metrics`, CORS, request ids, request size limits and a graceful shutdown.
  */

@@ -1,6 +1,6 @@
 /**
  * AuthService handlers: convert the request, call one use case, convert the result. Session
- * tokens leave only through SignUp and SignIn (DESIGN.md §3.9).
+ * tokens leave only through SignUp and SignIn (docs/ARCHITECTURE.md#sessions).
  */
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';

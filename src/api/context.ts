@@ -1,5 +1,5 @@
 /**
- * Typed, request-scoped values (STYLE.md item 6). The server sets the connection facts when a
+ * Typed, request-scoped values (docs/ARCHITECTURE.md#a-requests-path). The server sets the connection facts when a
  * request arrives; the authn interceptor sets the principal; handlers only read them.
  */
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';

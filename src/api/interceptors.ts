@@ -49,7 +49,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
 
 export function authnInterceptor(app: App): Interceptor {
   return (next) => async (req) => {
-    // Health and reflection are open to all (DESIGN.md §1).
+    // Health and reflection are open to all (docs/ARCHITECTURE.md#api-surface).
     if (!isKavach(req.service.typeName)) return next(req);
     // The credential is read here and nowhere else: handlers get the principal, and long
     // streams a re-check of this same credential.

@@ -1,5 +1,5 @@
 /**
- * Agent lifecycle use cases: create, read, list, update, rotate, revoke (DESIGN.md §3.5).
+ * Agent lifecycle use cases: create, read, list, update, rotate, revoke (docs/ARCHITECTURE.md#agents).
  * Every change is audited; tokens are returned only by create and rotate, and stored only as hashes.
  */
 import { failedPrecondition, invalidArgument, notFound, permissionDenied, resourceExhausted } from '../domain/errors.js';

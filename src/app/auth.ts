@@ -1,5 +1,5 @@
 /**
- * Human auth use cases (DESIGN.md §2): sign-up, sign-in, session lookup, sign-out.
+ * Human auth use cases (docs/ARCHITECTURE.md#callers-and-credentials): sign-up, sign-in, session lookup, sign-out.
  *
  * Who may call what:
  * - SignUp: anonymous callers create a user in the `default` tenant; the admin creates one in

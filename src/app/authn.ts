@@ -1,5 +1,5 @@
 /**
- * Resolves a bearer credential into a principal (DESIGN.md §2). Secrets are looked up by their
+ * Resolves a bearer credential into a principal (docs/ARCHITECTURE.md#callers-and-credentials). Secrets are looked up by their
  * SHA-256 and compared in constant time; a rejected token is audited without the token itself
  * (rejection-audit.ts bounds how many entries one source can cause).
  * Every failure gives the same message, so a caller cannot tell an unknown token from a revoked one.

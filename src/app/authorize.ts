@@ -1,5 +1,5 @@
 /**
- * "May this agent do this now?" (DESIGN.md §3). The pure engine plans the decision from the
+ * "May this agent do this now?" (docs/ARCHITECTURE.md#decisions). The pure engine plans the decision from the
  * cached, compiled permission set; this module does the stateful rest (rate-limit slots,
  * approvals), writes exactly one durable audit entry, and returns the decision. A denial is a
  * value; only malformed input and store failures are errors (and a store failure never allows).

@@ -1,5 +1,5 @@
 /**
- * Delegation use cases (DESIGN §3.6): create, list, effective permissions, revoke.
+ * Delegation use cases (docs/ARCHITECTURE.md#delegation): create, list, effective permissions, revoke.
  *
  * Who may do what:
  * - create: the admin, the owner of the from-agent, or the from-agent itself (agent token).

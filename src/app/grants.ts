@@ -1,6 +1,6 @@
 /**
  * An agent's delegated permissions, computed from the store in a fixed number of reads
- * (DESIGN §3.6): the active delegations to the agent, their ancestor delegations by id, and the
+ * (docs/ARCHITECTURE.md#delegation): the active delegations to the agent, their ancestor delegations by id, and the
  * agents on their chains by id. Three reads whatever the chain depth, because every delegation
  * is stored with its ancestry.
  *

@@ -1,5 +1,5 @@
 /**
- * Sign-in throttling (DESIGN.md §2): failed attempts are counted per email and per client IP in
+ * Sign-in throttling (docs/ARCHITECTURE.md#callers-and-credentials): failed attempts are counted per email and per client IP in
  * the store, so every replica enforces one limit. After a number of free failures each further
  * failure doubles the wait, from 1 s up to 15 min. A throttled attempt is refused before its
  * password is hashed, so it costs the server one store read.

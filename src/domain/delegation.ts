@@ -1,5 +1,5 @@
 /**
- * Delegation rules (DESIGN §3.6, §3.9): when a parent's permission covers a delegated one, and
+ * Delegation rules (docs/ARCHITECTURE.md#delegation): when a parent's permission covers a delegated one, and
  * the delegated permission with the parent's constraints merged in.
  *
  * A parent permission P covers a child permission C when, under the same matcher as Authorize:

@@ -1,5 +1,5 @@
 /**
- * Sliding-window arithmetic for `max_calls_per_hour` (DESIGN §3.4). The counting itself is
+ * Sliding-window arithmetic for `max_calls_per_hour` (docs/ARCHITECTURE.md#constraints). The counting itself is
  * atomic in the store; this is only the pure math around it.
  */
 

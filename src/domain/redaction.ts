@@ -1,6 +1,6 @@
 /**
  * Redaction of secret-looking arguments before they reach the audit log or an approval
- * (DESIGN §3.9).
+ * (docs/ARCHITECTURE.md#audit).
  */
 import type { Arguments, ArgValue } from './types.js';
 

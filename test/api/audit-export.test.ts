@@ -1,5 +1,5 @@
 /**
- * AuditService.ExportAudit in process (DESIGN §3.7): JSON lines that parse as AuditEntry, RFC 4180
+ * AuditService.ExportAudit in process (docs/ARCHITECTURE.md#audit): JSON lines that parse as AuditEntry, RFC 4180
  * CSV with a header and formula escaping, oldest first, in chunks ending on whole lines, with the
  * same filters and visibility as QueryAudit.
  */

@@ -34,7 +34,7 @@ export interface SignedUpUser {
 
 /**
  * Signs a fresh user up through AuthService.SignUp and returns their id and session token. With
- * `tenant`, the admin signs the user up in that tenant (DESIGN §3.9, tenants).
+ * `tenant`, the admin signs the user up in that tenant (docs/ARCHITECTURE.md#tenants).
  */
 export async function signUp(env: InProcess, tenant?: string): Promise<SignedUpUser> {
   const client =

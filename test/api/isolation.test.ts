@@ -1,5 +1,5 @@
 /**
- * Who may see and change what (DESIGN §2, §3.9): owners are isolated from each other, agent
+ * Who may see and change what (docs/ARCHITECTURE.md#callers-and-credentials): owners are isolated from each other, agent
  * tokens only ever act for themselves, tenants never see each other, and a missing or bad
  * credential is Unauthenticated and audited without the token.
  */

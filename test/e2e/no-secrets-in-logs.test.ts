@@ -1,5 +1,5 @@
 /**
- * Secrets never reach the logs or the audit log (DESIGN.md §2, §3.7, §3.9): the real server,
+ * Secrets never reach the logs or the audit log (docs/ARCHITECTURE.md#callers-and-credentials): the real server,
  * logging every line at `trace` into memory with no redaction of its own, runs a flow that
  * handles every kind of secret (passwords, session, admin and agent tokens, rejected tokens,
  * secret-named arguments), over grpc-js and over Connect with JSON. Then every captured log

@@ -1,6 +1,6 @@
 /**
  * The embedded (SQLite) engine: the shared conformance suite on `:memory:`, plus what only a
- * file-backed engine promises (DESIGN.md §5: "a restart loses nothing").
+ * file-backed engine promises (docs/ARCHITECTURE.md#storage-engines: "a restart loses nothing").
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The end-to-end ring (STYLE.md item 10): the real server, in process, on 127.0.0.1 port 0,
+ * The end-to-end ring (docs/ARCHITECTURE.md#tests): the real server, in process, on 127.0.0.1 port 0,
  * over a fresh embedded store (`:memory:` unless `options.dataDir` names a directory) whose
  * admin token is generated at start. `close()` resolves only when every connection and stream
  * has closed and the store is closed.

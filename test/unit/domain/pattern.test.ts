@@ -8,7 +8,7 @@ import {
 } from '../../../src/domain/pattern.js';
 import { thrownBy } from './builders.js';
 
-describe('resource pattern matching (DESIGN §3.1, §3.9)', () => {
+describe('resource pattern matching (docs/ARCHITECTURE.md#resource-patterns)', () => {
   it.each([
     // exact
     ['mcp:github:repos', 'mcp:github:repos', true],
