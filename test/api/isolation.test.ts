@@ -212,6 +212,17 @@ describe('tenants', () => {
   const env = useInProcess();
   const acme = { 'kavach-tenant': 'acme' };
 
+  it('GetSession by the admin looks in the tenant it names with kavach-tenant only', async () => {
+    const inDefault = await signUp(env());
+    const inAcme = await signUp(env(), 'acme');
+    const adminInAcme = env().client(AuthService, env().adminToken, acme);
+    expect(await codeOf(adminInAcme.getSession({ sessionToken: inDefault.sessionToken }))).toBe(Code.NotFound);
+    expect((await adminInAcme.getSession({ sessionToken: inAcme.sessionToken })).user?.id).toBe(inAcme.userId);
+    const adminInDefault = env().client(AuthService, env().adminToken);
+    expect((await adminInDefault.getSession({ sessionToken: inDefault.sessionToken })).user?.id).toBe(inDefault.userId);
+    expect(await codeOf(adminInDefault.getSession({ sessionToken: inAcme.sessionToken }))).toBe(Code.NotFound);
+  });
+
   it('keeps an agent the admin creates in tenant acme invisible to the default tenant', async () => {
     const resource = aResource();
     const { agent, token } = await createAgent(env(), { permissions: [aPermission({ resource })] }, env().adminToken, acme);
