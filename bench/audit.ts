@@ -33,7 +33,7 @@ import { createAuditWriter } from '../src/app/audit-writer.js';
 import { loadConfig } from '../src/config.js';
 import { createServer } from '../src/server.js';
 import { openEmbeddedStore } from '../src/store/embedded/open.js';
-import type { AuditRecord } from '../src/store/store.js';
+import type { AuditRecord } from '../src/domain/records.js';
 import { machine } from './machine.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

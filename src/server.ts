@@ -1,5 +1,5 @@
 /**
- * The composition root (DESIGN.md §6): openStore -> createApp -> routes -> one port serving
+ * The composition root (docs/ARCHITECTURE.md#layers): openStore -> createApp -> routes -> one port serving
  * gRPC, gRPC-Web and Connect over h2c and HTTP/1.1, plus health, reflection, `/healthz`,
  * `/metrics`, CORS, request ids, request size limits and a graceful shutdown.
  */
@@ -12,7 +12,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Logger } from 'pino';
 import { callMetaKey } from './api/context.js';
 import { createHealth, type HealthService } from './api/health.js';
-import { observeInterceptor } from './api/observe.js';
+import { createInterceptors } from './api/interceptors.js';
 import { routes } from './api/routes.js';
 import { createApp, type App } from './app/app.js';
 import { createRestHandler } from './rest/handler.js';
@@ -23,16 +23,14 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
-import { deadlineInterceptor } from './server/deadline.js';
 import { createDualListener } from './server/dual-listener.js';
 import { specGrpcMessages } from './server/grpc-message.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
-import { withOuterInterceptors } from './server/router.js';
 import { watchStoreHealth } from './server/store-health.js';
-import { shuttingDownError, streamShutdownInterceptor } from './server/stream-shutdown.js';
 import { withTimeLimits } from './store/time-limit.js';
+import { shuttingDownError } from './api/stream-shutdown.js';
 
 export interface ServerOptions {
   /** Defaults to a pino logger at `config.logLevel`. */
@@ -87,12 +85,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const callsShutdown = new AbortController();
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
-  const outer = [observeInterceptor(metrics, logger), deadlineInterceptor(), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
-  const kavachRoutes = routes(app, { health, logger });
   const rpc = connectNodeAdapter({
-    routes: (router) => kavachRoutes(withOuterInterceptors(router, outer)),
-    interceptors: outer,
+    routes: routes(app, { health }),
+    interceptors: createInterceptors({ app, logger, metrics, streamsShutdown: streamsShutdown.signal }),
     readMaxBytes: config.maxRequestBytes,
     // Compressing a response costs more server CPU than the decision it carries (gzip was ~20%
     // of an AuthorizeBatch call), and most answers are small. Requests may still be compressed;

@@ -16,9 +16,9 @@ import type { App } from '../app/app.js';
 import type { AuditExportFormat } from '../app/audit-export.js';
 import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit-filter.js';
 import type { TailEvent } from '../app/audit-read.js';
-import { invalidArgument, unauthenticated } from '../domain/errors.js';
-import type { AuditRecord } from '../store/store.js';
-import { metaOf, principalOf } from './context.js';
+import { invalidArgument } from '../domain/errors.js';
+import type { AuditRecord } from '../domain/records.js';
+import { principalOf, recheckOf } from './context.js';
 import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 
 export function auditEntryToProto(e: AuditRecord): AuditEntry {
@@ -95,19 +95,12 @@ export function auditServiceImpl(app: App): ServiceImpl<typeof AuditService> {
       }
     },
     async *tailAudit(req, ctx) {
-      const caller = principalOf(ctx);
-      // Authenticates the call's credential again, the way the interceptor did when it started.
-      const recheck = async (): Promise<void> => {
-        const now = await app.authenticator.authenticate(
-          ctx.requestHeader.get('authorization') ?? undefined,
-          ctx.requestHeader.get('kavach-tenant') ?? undefined,
-          metaOf(ctx),
-        );
-        if (now.kind === 'anonymous' || now.tenantId !== caller.tenantId) {
-          throw unauthenticated('the credential behind this stream is no longer valid');
-        }
-      };
-      const events = app.audit.tail(caller, { filter: auditFilterFromProto(req.filter), cursor: req.cursor, recheck }, ctx.signal);
+      // The stream outlives its credential's check at the start: it re-checks it periodically.
+      const events = app.audit.tail(
+        principalOf(ctx),
+        { filter: auditFilterFromProto(req.filter), cursor: req.cursor, recheck: recheckOf(ctx) },
+        ctx.signal,
+      );
       for await (const event of events) yield tailEventToProto(event);
     },
   };

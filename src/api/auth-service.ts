@@ -1,9 +1,9 @@
 /**
  * AuthService handlers: convert the request, call one use case, convert the result. Session
- * tokens leave only through SignUp and SignIn (DESIGN.md §3.9).
+ * tokens leave only through SignUp and SignIn (docs/ARCHITECTURE.md#sessions).
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { SessionSchema, UserSchema, type Session, type User } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
@@ -34,12 +34,6 @@ export function sessionToProto(s: SessionView): Session {
 }
 
 
-/** The caller's bearer token (already verified by the authn interceptor), for "my own session". */
-function bearerToken(ctx: HandlerContext): string | undefined {
-  const match = /^Bearer (\S+)$/i.exec(ctx.requestHeader.get('authorization') ?? '');
-  return match?.[1];
-}
-
 export function authServiceImpl(app: App): ServiceImpl<typeof AuthService> {
   return {
     async signUp(req, ctx) {
@@ -58,7 +52,7 @@ export function authServiceImpl(app: App): ServiceImpl<typeof AuthService> {
       return { user: userToProto(user), session: sessionToProto(session), sessionToken: token };
     },
     async getSession(req, ctx) {
-      const { user, session } = await app.auth.getSession(principalOf(ctx), req.sessionToken, bearerToken(ctx));
+      const { user, session } = await app.auth.getSession(principalOf(ctx), req.sessionToken);
       return { user: userToProto(user), session: sessionToProto(session) };
     },
     async signOut(req, ctx) {

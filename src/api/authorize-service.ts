@@ -8,7 +8,7 @@ import { AuthorizeResponseSchema, type AuthorizeRequest, type AuthorizeResponse 
 import { ApprovalSchema, type Approval } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
 import type { AuthorizeInput, Decision } from '../app/authorize.js';
-import type { ApprovalRecord } from '../store/store.js';
+import type { ApprovalRecord } from '../domain/records.js';
 import { metaOf, principalOf } from './context.js';
 import {
   actorToProto,

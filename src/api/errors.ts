@@ -1,5 +1,5 @@
 /**
- * The one table from typed errors to Connect codes (DESIGN.md §4). Unknown errors become
+ * The one table from typed errors to Connect codes (docs/ARCHITECTURE.md#errors). Unknown errors become
  * Internal: the cause is logged with the request id and the message is never sent, so nothing
  * about the server's insides reaches a client.
  */

@@ -1,13 +1,26 @@
 /**
- * Interceptors every Kavach RPC passes through: error mapping (outermost, so it also maps
- * errors thrown by authn and errors thrown in the middle of a server stream), then authn, which
- * resolves the bearer credential once and puts the principal in a context value.
+ * The one interceptor list every RPC passes through, declared once (docs/ARCHITECTURE.md#a-requests-path)
+ * and used by every transport: the server's Connect adapter, the in-process test transport, and
+ * any other adapter. Outermost first:
+ *
+ * 1. observe: metrics and one log line per call; outermost, so it sees the final code.
+ * 2. deadline: once a call's deadline has passed it ends DeadlineExceeded, never OK.
+ * 3. stream shutdown: open server streams end with Unavailable when shutdown starts.
+ * 4. errors: maps every thrown value to a safe ConnectError, also mid-stream and from authn.
+ * 5. authn: resolves the bearer credential once into the principal (and a re-check of it).
+ *
+ * Health and reflection pass through the same list; authn lets them through without a credential.
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
-import { callMetaKey, principalKey } from './context.js';
+import type { Metrics } from '../observability/metrics.js';
+import { unauthenticated } from '../domain/errors.js';
+import { callMetaKey, principalKey, recheckKey } from './context.js';
 import { toConnectError } from './errors.js';
+import { deadlineInterceptor } from './deadline.js';
+import { observeInterceptor } from './observe.js';
+import { streamShutdownInterceptor } from './stream-shutdown.js';
 
 /** RPCs callable without a credential. A credential, when sent, must still be valid. */
 const PUBLIC_PROCEDURES = new Set(['/kavach.v1.AuthService/SignUp', '/kavach.v1.AuthService/SignIn']);
@@ -38,22 +51,44 @@ export function errorInterceptor(logger: Logger): Interceptor {
 
 export function authnInterceptor(app: App): Interceptor {
   return (next) => async (req) => {
-    // Health and reflection are open to all (DESIGN.md §1).
+    // Health and reflection are open to all (docs/ARCHITECTURE.md#api-surface).
     if (!isKavach(req.service.typeName)) return next(req);
-    const principal = await app.authenticator.authenticate(
-      req.header.get('authorization') ?? undefined,
-      req.header.get('kavach-tenant') ?? undefined,
-      req.contextValues.get(callMetaKey),
-    );
+    // The credential is read here and nowhere else: handlers get the principal, and long
+    // streams a re-check of this same credential.
+    const authorization = req.header.get('authorization') ?? undefined;
+    const tenantHeader = req.header.get('kavach-tenant') ?? undefined;
+    const meta = req.contextValues.get(callMetaKey);
+    const principal = await app.authenticator.authenticate(authorization, tenantHeader, meta);
     if (principal.kind === 'anonymous' && !PUBLIC_PROCEDURES.has(`/${req.service.typeName}/${req.method.name}`)) {
       throw new ConnectError('a bearer credential is required: send "authorization: Bearer <token>"', Code.Unauthenticated);
     }
     req.contextValues.set(principalKey, principal);
+    req.contextValues.set(recheckKey, async () => {
+      const current = await app.authenticator.authenticate(authorization, tenantHeader, meta);
+      if (current.kind === 'anonymous' || current.tenantId !== principal.tenantId) {
+        throw unauthenticated('the credential behind this stream is no longer valid');
+      }
+    });
     return next(req);
   };
 }
 
-/** The interceptors for every Kavach route, outermost first. */
-export function createInterceptors(app: App, logger: Logger): Interceptor[] {
-  return [errorInterceptor(logger), authnInterceptor(app)];
+export interface InterceptorDeps {
+  readonly app: App;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Aborted when shutdown starts: open server streams then end with Unavailable. */
+  readonly streamsShutdown: AbortSignal;
+}
+
+/** Every interceptor of every RPC, outermost first. Pass it whole to the router or adapter. */
+export function createInterceptors(deps: InterceptorDeps): Interceptor[] {
+  return [
+    observeInterceptor(deps.metrics, deps.logger),
+    // Inside observe, so a call cut by its deadline is logged and counted as DeadlineExceeded.
+    deadlineInterceptor(),
+    streamShutdownInterceptor(deps.streamsShutdown),
+    errorInterceptor(deps.logger),
+    authnInterceptor(deps.app),
+  ];
 }

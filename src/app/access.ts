@@ -1,5 +1,5 @@
 /**
- * Who may see and change what (DESIGN.md §2). Everything that is not visible reads as missing,
+ * Who may see and change what (docs/ARCHITECTURE.md#callers-and-credentials). Everything that is not visible reads as missing,
  * so nothing about another owner's records leaks, not even their existence.
  */
 import { permissionDenied, unauthenticated } from '../domain/errors.js';

@@ -11,9 +11,10 @@
  * chains expires, so an expiry never waits for the TTL. Any change to a chain on this replica
  * (a delegation created or revoked, an agent revoked or updated) calls `invalidateAll`.
  */
-import type { CompiledPermission } from '../domain/permission-set.js';
+import type { CompiledPermission } from '../domain/plan.js';
 import { compilePermissionSet, type PermissionSet } from '../domain/permission-set.js';
-import type { AgentRecord, AgentStore, DelegationStore, UserStore } from '../store/store.js';
+import type { AgentRecord } from '../domain/records.js';
+import type { AgentStore, DelegationStore, UserStore } from '../store/store.js';
 import { loadDelegatedGrants, type DelegatedGrant } from './grants.js';
 
 export interface CachedAgent {

@@ -1,11 +1,13 @@
 /**
- * Agent lifecycle use cases: create, read, list, update, rotate, revoke (DESIGN.md §3.5).
+ * Agent lifecycle use cases: create, read, list, update, rotate, revoke (docs/ARCHITECTURE.md#agents).
  * Every change is audited; tokens are returned only by create and rotate, and stored only as hashes.
  */
 import { failedPrecondition, invalidArgument, notFound, permissionDenied, resourceExhausted } from '../domain/errors.js';
 import { validatePermissions } from '../domain/permission.js';
 import type { AgentStatus, AgentType, Permission } from '../domain/types.js';
-import type { AgentPatch, AgentRecord, AgentStatusFilter, PageResult } from '../store/store.js';
+import type { AgentRecord } from '../domain/records.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
+import type { AgentPatch, AgentStatusFilter, PageResult, Store } from '../store/store.js';
 import { actorOf } from './audit-entry.js';
 import { canManageAgent, canSeeAgent, requireAuthenticated, requireHuman } from './access.js';
 import type { AppContext } from './context.js';
@@ -43,13 +45,6 @@ export interface ListAgentsInput {
   readonly pageToken: string;
 }
 
-/** The status a reader sees: a stored-active agent past its expiry reads as expired. */
-export function effectiveStatus(agent: AgentRecord, now: Date): AgentStatus {
-  if (agent.status === 'revoked') return 'revoked';
-  if (agent.expiresAt !== undefined && agent.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'active';
-}
-
 export function viewOf(agent: AgentRecord, now: Date): AgentView {
   const { tokenHash: _secret, ...rest } = agent;
   return { ...rest, status: effectiveStatus(agent, now) };
@@ -61,8 +56,13 @@ function validateExpiry(expiresAt: Date | undefined, now: Date, field: string): 
   }
 }
 
-export function createAgentUseCases(ctx: AppContext) {
-  const { store, cache, audit, now, newId, config } = ctx;
+export interface AgentSettings {
+  /** KAVACH_AGENT_QUOTA: active agents per owner. */
+  readonly agentQuota: number;
+}
+
+export function createAgentUseCases(ctx: AppContext, store: Pick<Store, 'agents' | 'users'>, settings: AgentSettings) {
+  const { cache, audit, now, newId } = ctx;
 
   async function loadVisible(principal: Principal, agentId: string): Promise<AgentRecord> {
     validateId(agentId, 'agent_id');
@@ -132,9 +132,9 @@ export function createAgentUseCases(ctx: AppContext) {
         updatedAt: at,
         expiresAt: input.expiresAt,
       };
-      const created = await store.agents.create(record, config.agentQuota, at);
+      const created = await store.agents.create(record, settings.agentQuota, at);
       if (!created) {
-        throw resourceExhausted(`owner ${ownerId} already has ${config.agentQuota} active agents (the quota)`);
+        throw resourceExhausted(`owner ${ownerId} already has ${settings.agentQuota} active agents (the quota)`);
       }
       await changed(principal, record, 'agent.create', `agent "${record.name}" created`);
       return { agent: viewOf(record, at), token };

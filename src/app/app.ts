@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
+import { createRedactor } from '../domain/redaction.js';
 import { createAgentCache } from './agent-cache.js';
 import { createAgentUseCases } from './agents.js';
 import { createApprovalUseCases } from './approvals.js';
@@ -66,8 +67,11 @@ export async function createApp(deps: AppDeps) {
   const { config, store, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? createIds(() => now().getTime());
+  // Helpers built once, here, and shared: one redactor, one client-IP resolver.
+  const redact = createRedactor(config.secretArgumentNames);
+  const clientIp = createClientIpResolver(config.trustedProxies);
   const writer = createAuditWriter({ store: store.audit, logger });
-  const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
+  const audit = createAuditLog({ writer, newId, now, redact });
   const cache = createAgentCache({
     agents: store.agents,
     delegations: store.delegations,
@@ -75,7 +79,7 @@ export async function createApp(deps: AppDeps) {
     ttlMs: config.cacheTtlMs,
     nowMs: () => now().getTime(),
   });
-  const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
+  const ctx: AppContext = { logger, cache, audit, now, newId, redact, clientIp };
   const sessions = createSessionManager({
     sessions: store.sessions,
     newId,
@@ -84,7 +88,6 @@ export async function createApp(deps: AppDeps) {
     idleSeconds: config.sessionIdleSeconds,
   });
   const admin = await resolveAdminToken(config, store);
-  const resolveIp = createClientIpResolver(config.trustedProxies);
   const rejections = createRejectionAuditor({ audit, now, logger, perWindow: config.rejectionAuditsPerMinute });
   const throttledSignIns = createRejectionAuditor({
     audit,
@@ -99,10 +102,10 @@ export async function createApp(deps: AppDeps) {
     sessions,
     rejections,
     // Before authentication every caller is anonymous: only a trusted proxy's forwarding counts.
-    clientIpOf: (meta) => resolveIp({ kind: 'anonymous', tenantId: DEFAULT_TENANT }, meta, '', 'x-forwarded-for') ?? meta.peerIp,
+    clientIpOf: (meta) => clientIp({ kind: 'anonymous', tenantId: DEFAULT_TENANT }, meta, '', 'x-forwarded-for') ?? meta.peerIp,
     now,
   });
-  const approvals = createApprovalUseCases(ctx);
+  const approvals = createApprovalUseCases(ctx, store, { approvalTtlSeconds: config.approvalTtlSeconds });
   const tailHub = createTailHub({ store: store.audit, logger, pollIntervalMs: config.auditTailPollMs });
   // Local commits reach local tailers at once; other replicas' entries arrive by polling.
   const stopWakingTail = writer.onCommit(() => tailHub.wake());
@@ -133,12 +136,12 @@ export async function createApp(deps: AppDeps) {
     /** Set only when this start created the admin token: print it once, it is not stored. */
     generatedAdminToken: admin.generated,
     authenticator,
-    agents: createAgentUseCases(ctx),
-    delegations: createDelegationUseCases(ctx),
-    authorize: createAuthorizeUseCases(ctx, resolveIp),
+    agents: createAgentUseCases(ctx, store, { agentQuota: config.agentQuota }),
+    delegations: createDelegationUseCases(ctx, store),
+    authorize: createAuthorizeUseCases(ctx, store, { approvalTtlSeconds: config.approvalTtlSeconds }),
     approvals,
-    auth: createAuthUseCases(ctx, sessions, throttledSignIns, deps.auth),
-    audit: createAuditReadUseCases(ctx, tailHub, {
+    auth: createAuthUseCases(ctx, store, sessions, throttledSignIns, deps.auth),
+    audit: createAuditReadUseCases(store, tailHub, {
       heartbeatMs: config.auditTailHeartbeatMs,
       bufferSize: config.auditTailBufferSize,
     }),

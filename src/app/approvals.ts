@@ -5,7 +5,8 @@
  */
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import type { ApprovalStatus } from '../domain/types.js';
-import type { ApprovalRecord, PageResult } from '../store/store.js';
+import type { ApprovalRecord } from '../domain/records.js';
+import type { PageResult, Store } from '../store/store.js';
 import { actorOf } from './audit-entry.js';
 import { canManageAgent, requireHuman } from './access.js';
 import type { AppContext } from './context.js';
@@ -25,8 +26,13 @@ export function approvalStatusAt(approval: ApprovalRecord, now: Date): ApprovalS
   return open && approval.expiresAt.getTime() <= now.getTime() ? 'expired' : approval.status;
 }
 
-export function createApprovalUseCases(ctx: AppContext) {
-  const { store, audit, now, config } = ctx;
+export interface ApprovalSettings {
+  /** KAVACH_APPROVAL_TTL_SECONDS: how long a pending approval waits, and an approved one stays usable. */
+  readonly approvalTtlSeconds: number;
+}
+
+export function createApprovalUseCases(ctx: AppContext, store: Pick<Store, 'approvals'>, settings: ApprovalSettings) {
+  const { audit, now } = ctx;
 
   async function decide(principal: Principal, approvalId: string, status: 'approved' | 'denied', reason: string) {
     const caller = requireHuman(principal, 'decide approvals');
@@ -40,7 +46,7 @@ export function createApprovalUseCases(ctx: AppContext) {
       by: actorOf(caller),
       at,
       reason,
-      useBy: new Date(at.getTime() + config.approvalTtlSeconds * 1000),
+      useBy: new Date(at.getTime() + settings.approvalTtlSeconds * 1000),
     });
     if (result === undefined) throw notFound(`approval ${approvalId} not found`);
     if (!result.changed) {

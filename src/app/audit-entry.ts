@@ -2,7 +2,7 @@
  * Builds audit records with every field present, so call sites name only what they know.
  */
 import type { Actor, Arguments, AuditResult, ReasonCode } from '../domain/types.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import type { Principal } from './principal.js';
 
 export interface AuditFields {

@@ -8,7 +8,7 @@
  *   and formula escaping.
  */
 import type { ActorKind } from '../domain/types.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import { csvRow } from './csv.js';
 
 export type AuditExportFormat = 'jsonl' | 'csv';

@@ -2,14 +2,15 @@
  * Audit filters as callers send them: validated, narrowed to what the caller may see, and
  * matched in memory (for the live tail) with exactly the store's semantics.
  *
- * Visibility (DESIGN.md §2) is forced here, whatever the request says: the admin sees every
+ * Visibility (docs/ARCHITECTURE.md#callers-and-credentials) is forced here, whatever the request says: the admin sees every
  * entry of its tenant, a user only entries about agents they own or about themselves
  * (`ownerId` = their id), an agent only entries about itself. A filter naming someone else
  * matches nothing; it is not an error, so nothing says whether that someone exists.
  */
 import { invalidArgument } from '../domain/errors.js';
 import type { AuditResult } from '../domain/types.js';
-import type { AuditFilter, AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
+import type { AuditFilter } from '../store/store.js';
 import type { Authenticated } from './access.js';
 import { validateId, validateOwnerId } from './validation.js';
 

@@ -2,8 +2,8 @@
  * The one way use cases write the audit log: fills ids and times, redacts secret-named
  * arguments and URL passwords, and resolves only when the entry is durable (through the group-commit writer).
  */
-import { createRedactor, redactUrlPasswords } from '../domain/redaction.js';
-import type { AuditRecord } from '../store/store.js';
+import { redactUrlPasswords, type Redactor } from '../domain/redaction.js';
+import type { AuditRecord } from '../domain/records.js';
 import { auditRecord, type AuditFields } from './audit-entry.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { IdGenerator } from './ids.js';
@@ -20,9 +20,10 @@ export function createAuditLog(deps: {
   writer: AuditWriter;
   newId: IdGenerator;
   now: () => Date;
-  secretNames: readonly string[];
+  /** The process's one redactor (the same that redacts approvals' arguments). */
+  redact: Redactor;
 }): AuditLog {
-  const redact = createRedactor(deps.secretNames);
+  const { redact } = deps;
   function build(fields: AuditFields, time?: Date): AuditRecord {
     // A URL with a password may be the resource or be quoted in a message, not only an argument.
     const redacted: AuditFields = {

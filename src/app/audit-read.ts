@@ -2,13 +2,13 @@
  * The audit log's read side: QueryAudit, ExportAudit and TailAudit as use cases. Each narrows the
  * caller's filter to what the caller may see (`audit-filter.ts`) before the store is asked.
  */
-import type { AuditRecord, PageResult } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
+import type { PageResult, Store } from '../store/store.js';
 import { requireAuthenticated } from './access.js';
 import { decodeTailCursor, encodeTailCursor } from './audit-cursor.js';
 import { createLineChunker, exportHeader, exportLine, type AuditExportFormat } from './audit-export.js';
 import { auditEntryMatches, validateAuditFilter, visibleAuditFilter, type AuditFilterInput } from './audit-filter.js';
 import type { TailHub } from './audit-tail.js';
-import type { AppContext } from './context.js';
 import type { Principal } from './principal.js';
 import { validatePageSize } from './validation.js';
 
@@ -43,8 +43,7 @@ export interface TailSettings {
 /** Entries per store read while exporting: what bounds the export's memory. */
 const EXPORT_PAGE = 500;
 
-export function createAuditReadUseCases(ctx: AppContext, hub: TailHub, tail: TailSettings) {
-  const { store } = ctx;
+export function createAuditReadUseCases(store: Pick<Store, 'audit'>, hub: TailHub, tail: TailSettings) {
 
   return {
     /** Matching entries newest first in log order, with the exact total, paged by the store's cursor. */

@@ -17,7 +17,8 @@
  */
 import type { Logger } from 'pino';
 import { KavachError, outOfRange, resourceExhausted, unavailable } from '../domain/errors.js';
-import type { AuditStore, StoredAuditRecord } from '../store/store.js';
+import type { StoredAuditRecord } from '../domain/records.js';
+import type { AuditStore } from '../store/store.js';
 
 export interface TailHubOptions {
   readonly store: AuditStore;

@@ -5,7 +5,8 @@
  * under load, one commit serves many calls; when idle, an entry is written on the next tick.
  */
 import type { Logger } from 'pino';
-import type { AuditRecord, AuditStore } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
+import type { AuditStore } from '../store/store.js';
 
 export interface AuditWriter {
   /** Resolves once `record` is durable; rejects (with the store's error) if its batch failed. */

@@ -1,5 +1,5 @@
 /**
- * Human auth use cases (DESIGN.md §2): sign-up, sign-in, session lookup, sign-out.
+ * Human auth use cases (docs/ARCHITECTURE.md#callers-and-credentials): sign-up, sign-in, session lookup, sign-out.
  *
  * Who may call what:
  * - SignUp: anonymous callers create a user in the `default` tenant; the admin creates one in
@@ -24,11 +24,11 @@ import {
   resourceExhausted,
   unauthenticated,
 } from '../domain/errors.js';
-import type { SessionRecord, UserRecord } from '../store/store.js';
+import type { SessionRecord, UserRecord } from '../domain/records.js';
+import type { Store } from '../store/store.js';
 import { requireAuthenticated, requireHuman } from './access.js';
 import { actorOf } from './audit-entry.js';
 import { DEFAULT_TENANT } from './authn.js';
-import { createClientIpResolver } from './client-ip.js';
 import { loadCommonPasswords } from './common-passwords.js';
 import type { AppContext } from './context.js';
 import { normalizeEmail } from './email.js';
@@ -84,19 +84,19 @@ export function sessionView(session: SessionRecord): SessionView {
 }
 
 /**
- * The auth use cases over `ctx` and the session manager. `options` exists for tests (cheap
+ * The auth use cases over `ctx`, the user, session and throttle stores, and the session manager. `options` exists for tests (cheap
  * hashing, a small password list); production uses the defaults.
  */
 export function createAuthUseCases(
   ctx: AppContext,
+  store: Pick<Store, 'users' | 'sessions' | 'throttles'>,
   sessions: SessionManager,
   throttled: RejectionAuditor,
   options: AuthOptions = {},
 ) {
-  const { store, audit, now, newId, logger } = ctx;
+  const { audit, now, newId, logger, clientIp } = ctx;
   const hasher = options.hasher ?? createPasswordHasher();
   const throttle = createSignInThrottle(store.throttles);
-  const clientIp = createClientIpResolver(ctx.config.trustedProxies);
   let common = options.commonPasswords;
   const commonPasswords = (): ReadonlySet<string> => (common ??= loadCommonPasswords());
 
@@ -234,16 +234,13 @@ export function createAuthUseCases(
     },
 
     /**
-     * The live session behind `sessionToken` (any authenticated caller holding it), or, when it
-     * is '', the caller's own session, found by `callerToken` (the bearer token the API layer
-     * received; a user principal is required). Never returns a token. Throws not_found when the
-     * named token has no live session, and invalid_argument for a malformed token.
+     * The live session behind `sessionToken` (any authenticated caller holding it, within the
+     * caller's tenant: the admin's is the one it names with `kavach-tenant`), or, when it is '',
+     * the caller's own session, the one its principal names (a user principal is required).
+     * Never returns a token. Throws not_found when the named token has no live session in the
+     * caller's tenant, and invalid_argument for a malformed token.
      */
-    async getSession(
-      principal: Principal,
-      sessionToken: string,
-      callerToken?: string,
-    ): Promise<{ user: UserView; session: SessionView }> {
+    async getSession(principal: Principal, sessionToken: string): Promise<{ user: UserView; session: SessionView }> {
       const caller = requireAuthenticated(principal);
       let session: SessionRecord | undefined;
       if (sessionToken !== '') {
@@ -251,16 +248,16 @@ export function createAuthUseCases(
           throw invalidArgument('session_token', `must be a session token: ${SESSION_TOKEN_PREFIX} and 43 characters`);
         }
         session = await sessions.find(sha256Hex(sessionToken));
-        if (session === undefined) throw notFound('no live session has this token');
+        // Tenants are isolated: another tenant's session is answered exactly like an unknown token.
+        if (session === undefined || session.tenantId !== caller.tenantId) throw notFound('no live session has this token');
       } else {
         if (caller.kind !== 'user') {
           throw invalidArgument('session_token', 'is required unless the caller uses a session token');
         }
-        session = callerToken === undefined ? undefined : await sessions.find(sha256Hex(callerToken));
-        // The authenticator resolved this very token a moment ago; a mismatch means it ended in between.
-        if (session === undefined || session.id !== caller.sessionId || session.tenantId !== caller.tenantId) {
-          throw unauthenticated('the session has ended');
-        }
+        // The authn interceptor resolved the credential into this principal; it names the session.
+        session = await sessions.findById(caller.tenantId, caller.sessionId);
+        // It was live a moment ago; missing now means it ended in between.
+        if (session === undefined) throw unauthenticated('the session has ended');
       }
       const user = await store.users.get(session.tenantId, session.userId);
       if (user === undefined) throw notFound('no live session has this token');

@@ -1,12 +1,12 @@
 /**
- * Resolves a bearer credential into a principal (DESIGN.md §2). Secrets are looked up by their
+ * Resolves a bearer credential into a principal (docs/ARCHITECTURE.md#callers-and-credentials). Secrets are looked up by their
  * SHA-256 and compared in constant time; a rejected token is audited without the token itself
  * (rejection-audit.ts bounds how many entries one source can cause).
  * Every failure gives the same message, so a caller cannot tell an unknown token from a revoked one.
  */
 import { unauthenticated } from '../domain/errors.js';
 import type { AgentCache } from './agent-cache.js';
-import { effectiveStatus } from './agents.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 import type { CallMeta, Principal } from './principal.js';
 import type { RejectionAuditor } from './rejection-audit.js';
 import {

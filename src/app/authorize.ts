@@ -1,5 +1,5 @@
 /**
- * "May this agent do this now?" (DESIGN.md §3). The pure engine plans the decision from the
+ * "May this agent do this now?" (docs/ARCHITECTURE.md#decisions). The pure engine plans the decision from the
  * cached, compiled permission set; this module does the stateful rest (rate-limit slots,
  * approvals), writes exactly one durable audit entry, and returns the decision. A denial is a
  * value; only malformed input and store failures are errors (and a store failure never allows).
@@ -7,16 +7,18 @@
 import { invalidArgument } from '../domain/errors.js';
 import { validateLiteralAction, validateLiteralResource } from '../domain/pattern.js';
 import { planDecision } from '../domain/decision.js';
-import type { CompiledPermission } from '../domain/permission-set.js';
+import type { CompiledPermission } from '../domain/plan.js';
 import { DECISION_MESSAGES, type DenyPlan } from '../domain/plan.js';
-import { createRedactor, redactUrlPasswords } from '../domain/redaction.js';
+import { redactUrlPasswords } from '../domain/redaction.js';
+import { RATE_LIMIT_WINDOW_MS, retryAfterSecondsFromMs } from '../domain/rate-limit.js';
 import type { Arguments, AuditResult, ReasonCode } from '../domain/types.js';
 import { grantOf, type CachedAgent } from './agent-cache.js';
-import { effectiveStatus } from './agents.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 import { actorOf } from './audit-entry.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
-import type { ClientIpResolver } from './client-ip.js';
+import type { ApprovalSettings } from './approvals.js';
 import type { AppContext } from './context.js';
+import type { Store } from '../store/store.js';
 import type { CallMeta, Principal } from './principal.js';
 import { requestHash } from './request-hash.js';
 
@@ -44,7 +46,6 @@ export interface Decision {
  */
 type Outcome = Omit<Decision, 'auditId'> & { readonly via?: CompiledPermission | undefined };
 
-const HOUR_MS = 3_600_000;
 export const MAX_BATCH_CHECKS = 100;
 
 function outcome(reason: ReasonCode, message: string, extra: Partial<Outcome> = {}): Outcome {
@@ -64,9 +65,12 @@ function resultOf(reason: ReasonCode): AuditResult {
   }
 }
 
-export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpResolver) {
-  const { store, cache, audit, now, newId, config } = ctx;
-  const redact = createRedactor(config.secretArgumentNames);
+export function createAuthorizeUseCases(
+  ctx: AppContext,
+  store: Pick<Store, 'approvals' | 'rateLimits'>,
+  settings: ApprovalSettings,
+) {
+  const { cache, audit, now, newId, redact, clientIp: resolveIp } = ctx;
 
   function validate(input: AuthorizeInput, prefix: string): void {
     validateLiteralAction(input.action, `${prefix}action`);
@@ -102,7 +106,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     const slotKey = (p: CompiledPermission) => `${tenantId}:${agentId}:${p.key}`;
     const acquire = async (p: CompiledPermission): Promise<string | null | undefined> => {
       if (p.maxCallsPerHour === undefined) return null;
-      const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, HOUR_MS);
+      const slot = await store.rateLimits.tryAcquire(slotKey(p), p.maxCallsPerHour, at, RATE_LIMIT_WINDOW_MS);
       if (slot.ok) return slot.slotId;
       if (p === candidates[0]) firstRetryMs = slot.retryAfterMs;
       return undefined;
@@ -144,7 +148,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
     if (first === undefined) return outcome('NO_MATCHING_PERMISSION', DECISION_MESSAGES.NO_MATCHING_PERMISSION);
     if (firstRetryMs !== undefined || !first.requireApproval) {
       return outcome('RATE_LIMITED', DECISION_MESSAGES.RATE_LIMITED, {
-        retryAfterSeconds: Math.max(1, Math.ceil((firstRetryMs ?? 1000) / 1000)),
+        retryAfterSeconds: retryAfterSecondsFromMs(firstRetryMs ?? 1000),
         via: first,
       });
     }
@@ -162,7 +166,7 @@ export function createAuthorizeUseCases(ctx: AppContext, resolveIp: ClientIpReso
         requestHash: hash ?? requestHash(record.id, input.action, input.resource, input.arguments),
         status: 'pending',
         createdAt: at,
-        expiresAt: new Date(at.getTime() + config.approvalTtlSeconds * 1000),
+        expiresAt: new Date(at.getTime() + settings.approvalTtlSeconds * 1000),
       },
       at,
     );

@@ -1,5 +1,5 @@
 /**
- * Which IP an IP allowlist is checked against (DESIGN.md §3.4). The peer address, unless the
+ * Which IP an IP allowlist is checked against (docs/ARCHITECTURE.md#constraints). The peer address, unless the
  * connection comes from a trusted proxy or the caller is the admin: only then may the request's
  * `client_ip` or `X-Forwarded-For` replace it. An agent can never choose its own IP.
  */

@@ -1,5 +1,5 @@
 /**
- * Where a new delegation draws its permissions from (DESIGN §3.6, §3.9). A delegation hangs off
+ * Where a new delegation draws its permissions from (docs/ARCHITECTURE.md#delegation). A delegation hangs off
  * exactly one grant of the from-agent: its own permissions (the delegation is a first hop) or
  * one delegation it received (the delegation extends that chain). That keeps every delegation
  * on a single chain, stored with it, so one revoke or expiry upstream cuts off all of it.
@@ -11,7 +11,7 @@
 import { coverAll, depthLimit, earliest } from '../domain/delegation.js';
 import { failedPrecondition, permissionDenied } from '../domain/errors.js';
 import type { Permission } from '../domain/types.js';
-import type { AgentRecord } from '../store/store.js';
+import type { AgentRecord } from '../domain/records.js';
 import type { DelegatedGrant } from './grants.js';
 
 /** One grant of the from-agent that a delegation may hang off. */

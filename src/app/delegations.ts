@@ -1,5 +1,5 @@
 /**
- * Delegation use cases (DESIGN §3.6): create, list, effective permissions, revoke.
+ * Delegation use cases (docs/ARCHITECTURE.md#delegation): create, list, effective permissions, revoke.
  *
  * Who may do what:
  * - create: the admin, the owner of the from-agent, or the from-agent itself (agent token).
@@ -18,9 +18,10 @@ import { MAX_DELEGATION_DEPTH } from '../domain/delegation.js';
 import { failedPrecondition, invalidArgument, notFound, permissionDenied } from '../domain/errors.js';
 import { MAX_PERMISSIONS, validatePermissions } from '../domain/permission.js';
 import type { Permission } from '../domain/types.js';
-import type { DelegationRecord, PageResult } from '../store/store.js';
+import type { DelegationRecord } from '../domain/records.js';
+import type { PageResult, Store } from '../store/store.js';
 import { canSeeAgent, requireAuthenticated } from './access.js';
-import { effectiveStatus } from './agents.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 import type { CachedAgent } from './agent-cache.js';
 import { actorOf } from './audit-entry.js';
 import type { AppContext } from './context.js';
@@ -64,8 +65,8 @@ export interface EffectivePermissionView {
 
 const viewOf = (d: DelegationRecord, status: ChainStatus): DelegationView => ({ ...d, status });
 
-export function createDelegationUseCases(ctx: AppContext) {
-  const { store, cache, audit, now, newId } = ctx;
+export function createDelegationUseCases(ctx: AppContext, store: Pick<Store, 'agents' | 'delegations'>) {
+  const { cache, audit, now, newId } = ctx;
 
   /** The agent `agentId` names, or the calling agent when it is empty; NotFound unless visible. */
   async function visibleAgent(principal: Principal, agentId: string): Promise<CachedAgent> {

@@ -1,6 +1,6 @@
 /**
  * An agent's delegated permissions, computed from the store in a fixed number of reads
- * (DESIGN §3.6): the active delegations to the agent, their ancestor delegations by id, and the
+ * (docs/ARCHITECTURE.md#delegation): the active delegations to the agent, their ancestor delegations by id, and the
  * agents on their chains by id. Three reads whatever the chain depth, because every delegation
  * is stored with its ancestry.
  *
@@ -13,8 +13,9 @@
  */
 import { coverEach, earliest } from '../domain/delegation.js';
 import type { Permission } from '../domain/types.js';
-import type { AgentRecord, AgentStore, DelegationRecord, DelegationStore } from '../store/store.js';
-import { effectiveStatus } from './agents.js';
+import type { AgentRecord, DelegationRecord } from '../domain/records.js';
+import type { AgentStore, DelegationStore } from '../store/store.js';
+import { effectiveStatus } from '../domain/lifecycle.js';
 
 /** Most delegations to one agent that its effective permissions take into account. */
 export const MAX_RECEIVED_DELEGATIONS = 1000;

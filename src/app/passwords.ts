@@ -1,5 +1,5 @@
 /**
- * Passwords (DESIGN.md §2): the policy a new one must meet, and argon2id hashing through
+ * Passwords (docs/ARCHITECTURE.md#callers-and-credentials): the policy a new one must meet, and argon2id hashing through
  * `@node-rs/argon2`, whose hash and verify run on libuv worker threads, so a sign-in never
  * blocks the event loop. Hashes are PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`): each
  * carries its own parameters, so raising them later only needs a re-hash at the user's next

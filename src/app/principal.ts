@@ -1,6 +1,6 @@
 /**
  * Who is calling, resolved once per request by the authn interceptor from the bearer
- * credential (DESIGN.md §2). Use cases take it as their first argument.
+ * credential (docs/ARCHITECTURE.md#callers-and-credentials). Use cases take it as their first argument.
  */
 export type Principal =
   | { readonly kind: 'admin'; readonly tenantId: string }

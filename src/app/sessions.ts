@@ -3,7 +3,9 @@
  * has an absolute lifetime and an idle timeout that each use slides forward. An ended or
  * expired session is rejected on the very next call, on every replica (no session caching).
  */
-import type { SessionRecord, SessionStore } from '../store/store.js';
+import type { SessionRecord } from '../domain/records.js';
+import { isLive } from '../domain/lifecycle.js';
+import type { SessionStore } from '../store/store.js';
 import type { IdGenerator } from './ids.js';
 import type { Principal } from './principal.js';
 import { SESSION_TOKEN_PREFIX, newToken, sha256Hex } from './secrets.js';
@@ -18,15 +20,12 @@ export interface SessionManager extends SessionResolver {
   start(tenantId: string, userId: string): Promise<{ session: SessionRecord; token: string }>;
   /** The live session with this token hash, or undefined (does not slide it). */
   find(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** The live session with this id in the tenant, or undefined (does not slide it). */
+  findById(tenantId: string, id: string): Promise<SessionRecord | undefined>;
 }
 
 /** Sliding the idle timeout writes to the store; doing it at most this often keeps reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
-
-export function isLive(session: SessionRecord, now: Date): boolean {
-  const t = now.getTime();
-  return session.endedAt === undefined && session.expiresAt.getTime() > t && session.idleExpiresAt.getTime() > t;
-}
 
 export function createSessionManager(deps: {
   sessions: SessionStore;
@@ -45,6 +44,10 @@ export function createSessionManager(deps: {
 
   return {
     find,
+    async findById(tenantId, id) {
+      const session = await deps.sessions.get(tenantId, id);
+      return session !== undefined && isLive(session, deps.now()) ? session : undefined;
+    },
     async resolve(tokenHash) {
       const session = await find(tokenHash);
       if (session === undefined) return undefined;

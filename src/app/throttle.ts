@@ -1,5 +1,5 @@
 /**
- * Sign-in throttling (DESIGN.md §2): failed attempts are counted per email and per client IP in
+ * Sign-in throttling (docs/ARCHITECTURE.md#callers-and-credentials): failed attempts are counted per email and per client IP in
  * the store, so every replica enforces one limit. After a number of free failures each further
  * failure doubles the wait, from 1 s up to 15 min. A throttled attempt is refused before its
  * password is hashed, so it costs the server one store read.
@@ -16,7 +16,8 @@
  * /64, the block one subscriber usually gets.
  */
 import { ipv6Prefix64, parseIpv6 } from '../domain/ip.js';
-import type { ThrottleState, ThrottleStore } from '../store/store.js';
+import type { ThrottleState } from '../domain/records.js';
+import type { ThrottleStore } from '../store/store.js';
 
 export interface BackoffPolicy {
   /** Failures allowed without any wait. */

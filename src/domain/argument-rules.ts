@@ -1,5 +1,5 @@
 /**
- * Argument rules (DESIGN §3.4, §3.9): per argument name, a glob, a list of allowed values, or
+ * Argument rules (docs/ARCHITECTURE.md#constraints): per argument name, a glob, a list of allowed values, or
  * an inclusive numeric range. An argument that a rule names but the request lacks fails
  * (fail closed). No user-supplied regular expression ever runs.
  */

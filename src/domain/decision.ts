@@ -1,5 +1,5 @@
 /**
- * The pure part of an authorization decision (DESIGN §3.2, §3.4). It answers everything that
+ * The pure part of an authorization decision (docs/ARCHITECTURE.md#combining-permissions). It answers everything that
  * needs no store: which permissions match, and which of them pass their IP allowlist, time
  * window and argument rules. What remains (rate-limit counters and approvals) is returned as
  * a `stateful` plan for the app layer to settle against the store.
@@ -8,8 +8,8 @@
  * constraints; when none passes, the reason given is that of the most specific matching
  * permission; permission order does not matter.
  */
-import type { PermissionSet, CompiledPermission } from './permission-set.js';
-import { NO_MATCH, type DecisionPlan, type DenyPlan } from './plan.js';
+import type { PermissionSet } from './permission-set.js';
+import { NO_MATCH, type CompiledPermission, type DecisionPlan, type DenyPlan } from './plan.js';
 import type { Arguments } from './types.js';
 
 /** What `planDecision` looks at. */
@@ -20,7 +20,7 @@ export interface DecisionRequest {
   readonly resource: string;
   readonly args: Arguments;
   /**
-   * The IP checked against allowlists, already chosen per DESIGN §3.4 and normalized
+   * The IP checked against allowlists, already chosen per docs/ARCHITECTURE.md#constraints and normalized
    * (`normalizeIp`). Undefined fails every non-empty allowlist (fail closed).
    */
   readonly ip: string | undefined;

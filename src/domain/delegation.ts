@@ -1,5 +1,5 @@
 /**
- * Delegation rules (DESIGN §3.6, §3.9): when a parent's permission covers a delegated one, and
+ * Delegation rules (docs/ARCHITECTURE.md#delegation): when a parent's permission covers a delegated one, and
  * the delegated permission with the parent's constraints merged in.
  *
  * A parent permission P covers a child permission C when, under the same matcher as Authorize:
@@ -34,81 +34,99 @@ export type CoverAllResult =
   | { readonly ok: true; readonly permissions: readonly Permission[] }
   | { readonly ok: false; readonly index: number; readonly problem: string };
 
+type Merged<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+/** How one constraint kind merges a parent's value into a child's: the result, or why it cannot. */
+export type MergeRule<K extends keyof Constraints> = (parent: Constraints[K], child: Constraints[K]) => Merged<Constraints[K]>;
+
+const merged = <T>(value: T): Merged<T> => ({ ok: true, value });
+
+/**
+ * One merge rule per constraint kind. The type makes every key of `Constraints` required here, so
+ * a new constraint without a rule does not compile (and test/unit/domain/constraint-merge.test.ts
+ * compares these keys with the proto message's fields): a kind forgotten here would silently drop
+ * from every delegated permission and widen access. Rules that can fail are checked in this
+ * order, so the first problem reported is stable.
+ */
+export const CONSTRAINT_MERGE_RULES: { readonly [K in keyof Constraints]-?: MergeRule<K> } = {
+  maxCallsPerHour: (parent, child) =>
+    merged(parent === undefined ? child : child === undefined ? parent : Math.min(parent, child)),
+
+  ipAllowlist: (parent, child) => {
+    if (parent.length === 0) return merged([...child]);
+    if (child.length === 0) return merged([...parent]);
+    const outside = child.find((entry) => !parent.some((p) => ipEntryWithin(entry, p)));
+    if (outside !== undefined) {
+      return { ok: false, problem: `ip_allowlist entry ${outside} is not inside the parent's allowlist (${parent.join(', ')})` };
+    }
+    return merged([...child]);
+  },
+
+  timeWindow: (parent, child) => {
+    if (parent === undefined || child === undefined) return merged(child ?? parent);
+    if (sameTimeWindow(parent, child)) return merged(child);
+    return {
+      ok: false,
+      problem:
+        `time_window ${describeWindow(child)} differs from the parent's ${describeWindow(parent)}; ` +
+        "when both set a time window they must be equal (leave it unset to inherit the parent's)",
+    };
+  },
+
+  argumentRules: (parent, child) => {
+    const rules = new Map<string, ArgumentRule>();
+    for (const rule of parent) rules.set(rule.name, rule);
+    for (const rule of child) {
+      const inherited = rules.get(rule.name);
+      if (inherited === undefined) rules.set(rule.name, rule);
+      else if (!sameRule(inherited, rule)) {
+        return {
+          ok: false,
+          problem: `argument rule on ${JSON.stringify(rule.name)} differs from the parent's rule on that argument; a rule on the same argument must be identical`,
+        };
+      }
+    }
+    return merged([...rules.values()]);
+  },
+
+  requireApproval: (parent, child) => merged(parent || child),
+
+  // Like a time window: a single list cannot hold "one of these AND one of those", so a child
+  // either inherits the parent's patterns or repeats them exactly. Unset stays unset, so the
+  // permission key of a permission without patterns does not change.
+  allowedArgPatterns: (parent, child) => {
+    const fromParent = canonicalArgPatterns(parent);
+    const fromChild = canonicalArgPatterns(child);
+    if (fromParent.length > 0 && fromChild.length > 0 && fromParent.join('\n') !== fromChild.join('\n')) {
+      return {
+        ok: false,
+        problem: "allowed_arg_patterns differ from the parent's; when both set them they must be equal (leave them unset to inherit the parent's)",
+      };
+    }
+    const value = fromParent.length > 0 ? fromParent : fromChild;
+    return merged(value.length > 0 ? value : undefined);
+  },
+};
+
+const CONSTRAINT_KINDS = Object.keys(CONSTRAINT_MERGE_RULES) as (keyof Constraints)[];
+
 /**
  * Merges `parent`'s constraints into `child`'s, or says why they cannot be merged (the child
  * would be looser than the parent in a way merging cannot fix). Pure: decides constraints only.
+ * Every kind goes through its rule in `CONSTRAINT_MERGE_RULES`; an unset optional kind stays unset.
  */
 export function mergeConstraints(
   parent: Constraints,
   child: Constraints,
 ): { ok: true; constraints: Constraints } | { ok: false; problem: string } {
-  let ipAllowlist = child.ipAllowlist;
-  if (parent.ipAllowlist.length > 0) {
-    if (child.ipAllowlist.length === 0) ipAllowlist = parent.ipAllowlist;
-    else {
-      const outside = child.ipAllowlist.find((entry) => !parent.ipAllowlist.some((p) => ipEntryWithin(entry, p)));
-      if (outside !== undefined) {
-        return { ok: false, problem: `ip_allowlist entry ${outside} is not inside the parent's allowlist (${parent.ipAllowlist.join(', ')})` };
-      }
-    }
+  const out: Record<string, unknown> = {};
+  for (const kind of CONSTRAINT_KINDS) {
+    const rule = CONSTRAINT_MERGE_RULES[kind] as MergeRule<typeof kind>;
+    const result = rule(parent[kind], child[kind]);
+    if (!result.ok) return result;
+    if (result.value !== undefined) out[kind] = result.value;
   }
-
-  let timeWindow = child.timeWindow;
-  if (parent.timeWindow !== undefined) {
-    if (timeWindow === undefined) timeWindow = parent.timeWindow;
-    else if (!sameTimeWindow(parent.timeWindow, timeWindow)) {
-      return {
-        ok: false,
-        problem:
-          `time_window ${describeWindow(timeWindow)} differs from the parent's ${describeWindow(parent.timeWindow)}; ` +
-          "when both set a time window they must be equal (leave it unset to inherit the parent's)",
-      };
-    }
-  }
-
-  const rules = new Map<string, ArgumentRule>();
-  for (const rule of parent.argumentRules) rules.set(rule.name, rule);
-  for (const rule of child.argumentRules) {
-    const inherited = rules.get(rule.name);
-    if (inherited === undefined) rules.set(rule.name, rule);
-    else if (!sameRule(inherited, rule)) {
-      return {
-        ok: false,
-        problem: `argument rule on ${JSON.stringify(rule.name)} differs from the parent's rule on that argument; a rule on the same argument must be identical`,
-      };
-    }
-  }
-
-  // Like a time window: a single list cannot hold "one of these AND one of those", so a child
-  // either inherits the parent's patterns or repeats them exactly.
-  const parentPatterns = canonicalArgPatterns(parent.allowedArgPatterns);
-  const childPatterns = canonicalArgPatterns(child.allowedArgPatterns);
-  if (parentPatterns.length > 0 && childPatterns.length > 0 && parentPatterns.join('\n') !== childPatterns.join('\n')) {
-    return {
-      ok: false,
-      problem: "allowed_arg_patterns differ from the parent's; when both set them they must be equal (leave them unset to inherit the parent's)",
-    };
-  }
-  const allowedArgPatterns = parentPatterns.length > 0 ? parentPatterns : childPatterns;
-
-  const maxCallsPerHour =
-    parent.maxCallsPerHour === undefined
-      ? child.maxCallsPerHour
-      : child.maxCallsPerHour === undefined
-        ? parent.maxCallsPerHour
-        : Math.min(parent.maxCallsPerHour, child.maxCallsPerHour);
-
-  return {
-    ok: true,
-    constraints: {
-      ...(maxCallsPerHour === undefined ? {} : { maxCallsPerHour }),
-      ipAllowlist: [...ipAllowlist],
-      ...(timeWindow === undefined ? {} : { timeWindow }),
-      argumentRules: [...rules.values()],
-      requireApproval: parent.requireApproval || child.requireApproval,
-      ...(allowedArgPatterns.length > 0 ? { allowedArgPatterns } : {}),
-    },
-  };
+  return { ok: true, constraints: out as unknown as Constraints };
 }
 
 /** True when `parent` grants every action in `actions`. */

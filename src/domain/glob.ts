@@ -1,5 +1,5 @@
 /**
- * Argument globs (DESIGN §3.4, §3.9): `*` matches any run of characters except `/`, `**` any
+ * Argument globs (docs/ARCHITECTURE.md#constraints): `*` matches any run of characters except `/`, `**` any
  * run including `/`, and every other character is literal (no `?`, no classes, no escapes).
  *
  * Matching never backtracks. Common glob libraries compile to regexes that took 27 s on

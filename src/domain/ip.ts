@@ -1,7 +1,7 @@
 /**
- * IPv4 and IPv6 addresses and CIDRs, for `ip_allowlist` (DESIGN §3.4) and trusted proxies.
+ * IPv4 and IPv6 addresses and CIDRs, for `ip_allowlist` (docs/ARCHITECTURE.md#constraints) and trusted proxies.
  * An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) counts as its IPv4 address everywhere
- * (DESIGN §3.9), in addresses and in allowlist entries alike.
+ * (docs/ARCHITECTURE.md#constraints), in addresses and in allowlist entries alike.
  *
  * Parsing is hand-rolled and strict: dotted-decimal IPv4 only, and no leading zeros, since
  * `010.0.0.1` means 8.0.0.1 to some parsers and 10.0.0.1 to others.

@@ -1,5 +1,5 @@
 /**
- * Resource patterns (DESIGN §3.1, §3.9): `:`-separated segments where a `*` segment is a
+ * Resource patterns (docs/ARCHITECTURE.md#resource-patterns): `:`-separated segments where a `*` segment is a
  * wildcard. A leading or middle `*` matches exactly one segment, a trailing `*` one or more
  * further segments, and a bare `*` everything. There are no partial-segment globs: a new pattern
  * with `mcp:git*` or `**` is refused (a request resource never contains `*`, so such a segment
@@ -30,7 +30,7 @@ export interface CompiledPattern {
   /** True when the last segment is `*` (this includes the bare `*`). */
   readonly trailingWildcard: boolean;
   /**
-   * Ranking for "most specific" (DESIGN §3.9); a larger number is more specific. An exact
+   * Ranking for "most specific" (docs/ARCHITECTURE.md#combining-permissions); a larger number is more specific. An exact
    * pattern beats any wildcard; among wildcards, more literal leading segments win, then more
    * segments, then fewer wildcards. Equal numbers mean equally specific.
    */
@@ -68,7 +68,7 @@ export function validateResourcePattern(pattern: string, field: string): void {
 /**
  * Throws `invalid_argument` on `field` unless `resource` is a valid request resource: the
  * pattern rules (without the segment limit) and no `*` anywhere, since a request names one
- * concrete resource (DESIGN §3.9).
+ * concrete resource (docs/ARCHITECTURE.md#resource-patterns).
  */
 export function validateLiteralResource(resource: string, field: string): void {
   validateResourceShape(resource, field, 'resource');
@@ -176,7 +176,7 @@ function specificityOf(segments: readonly string[]): number {
 
 /**
  * True when every resource matched by pattern `child` is also matched by pattern `parent`
- * (DESIGN §3.6: a delegated permission must be covered by one the parent holds). Both are
+ * (docs/ARCHITECTURE.md#delegation: a delegated permission must be covered by one the parent holds). Both are
  * assumed valid. Decided on segments alone, so it is exact: `mcp:*:read` does not cover
  * `mcp:*`, `mcp:github:*` covers `mcp:github:repos:*`, and `a:*:c` covers `a:b:c` but not
  * `a:*:*`.

@@ -3,50 +3,21 @@
  * plans a decision returns), so that deciding allocates next to nothing. Compile when an
  * agent's permissions are loaded and keep the set with the cached agent.
  */
-import { compileArgPatterns, type CompiledArgPatterns } from './arg-patterns.js';
-import { compileArgumentRules, type CompiledArgumentRules } from './argument-rules.js';
-import { compileIpAllowlist, type CompiledIpAllowlist } from './ip.js';
-import { compilePattern, type CompiledPattern } from './pattern.js';
+import { compileArgPatterns } from './arg-patterns.js';
+import { compileArgumentRules } from './argument-rules.js';
+import { compileIpAllowlist } from './ip.js';
+import { compilePattern } from './pattern.js';
 import { ANY_ACTION } from './permission.js';
 import { permissionKey } from './permission-key.js';
-import { argumentMissingMessage, argumentRejectedMessage, DECISION_MESSAGES, type AllowPlan, type DenyPlan } from './plan.js';
-import { compileTimeWindow, type CompiledTimeWindow } from './time-window.js';
+import {
+  argumentMissingMessage,
+  argumentRejectedMessage,
+  DECISION_MESSAGES,
+  type CompiledPermission,
+  type DenyPlan,
+} from './plan.js';
+import { compileTimeWindow } from './time-window.js';
 import type { Permission } from './types.js';
-
-/** One permission, compiled. Immutable. */
-export interface CompiledPermission {
-  /** Position in the list given to `compilePermissionSet`. */
-  readonly index: number;
-  /** The source permission. */
-  readonly permission: Permission;
-  /** Stable key (`permissionKey`): same permission, same key, wherever it sits in the list. */
-  readonly key: string;
-  readonly pattern: CompiledPattern;
-  /** True when the permission grants every action (`*`). */
-  readonly anyAction: boolean;
-  /** Undefined when the allowlist is empty (any IP). */
-  readonly ipAllowlist: CompiledIpAllowlist | undefined;
-  readonly timeWindow: CompiledTimeWindow | undefined;
-  /** Undefined when there are no argument rules. */
-  readonly argumentRules: CompiledArgumentRules | undefined;
-  /** Undefined when there are no allowed argument patterns. */
-  readonly argPatterns: CompiledArgPatterns | undefined;
-  readonly maxCallsPerHour: number | undefined;
-  readonly requireApproval: boolean;
-  /** True when a decision needs the store: a rate limit, an approval, or both. */
-  readonly stateful: boolean;
-  /** The plan returned when this permission allows. */
-  readonly allowPlan: AllowPlan;
-  /** The plans returned when this permission is the most specific and fails a static check. */
-  readonly ipDenial: DenyPlan;
-  readonly timeDenial: DenyPlan;
-  /** One per argument rule, in rule order: the argument's value is refused. */
-  readonly argumentDenials: readonly DenyPlan[];
-  /** One per argument rule, in rule order: the request lacks the argument. */
-  readonly argumentMissing: readonly DenyPlan[];
-  /** The denial for argument `name` matching none of the allowed argument patterns. */
-  argPatternDenial(name: string): DenyPlan;
-}
 
 /** A compiled permission list. */
 export interface PermissionSet {

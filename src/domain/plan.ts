@@ -2,9 +2,52 @@
  * The shapes a decision plan takes (see `planDecision`), and the human messages for each
  * denial reason. Messages are short, never include argument values, and name at most an
  * argument, since the agent that made the request reads them.
+ *
+ * A compiled permission carries its own plans (so deciding allocates nothing), and a plan names
+ * the permission it is about: the two types refer to each other, so both are declared here and
+ * `permission-set.ts` (which compiles them) imports this module, never the other way round.
  */
-import type { CompiledPermission } from './permission-set.js';
-import type { ReasonCode } from './types.js';
+import type { CompiledArgPatterns } from './arg-patterns.js';
+import type { CompiledArgumentRules } from './argument-rules.js';
+import type { CompiledIpAllowlist } from './ip.js';
+import type { CompiledPattern } from './pattern.js';
+import type { CompiledTimeWindow } from './time-window.js';
+import type { Permission, ReasonCode } from './types.js';
+
+/** One permission, compiled. Immutable. */
+export interface CompiledPermission {
+  /** Position in the list given to `compilePermissionSet`. */
+  readonly index: number;
+  /** The source permission. */
+  readonly permission: Permission;
+  /** Stable key (`permissionKey`): same permission, same key, wherever it sits in the list. */
+  readonly key: string;
+  readonly pattern: CompiledPattern;
+  /** True when the permission grants every action (`*`). */
+  readonly anyAction: boolean;
+  /** Undefined when the allowlist is empty (any IP). */
+  readonly ipAllowlist: CompiledIpAllowlist | undefined;
+  readonly timeWindow: CompiledTimeWindow | undefined;
+  /** Undefined when there are no argument rules. */
+  readonly argumentRules: CompiledArgumentRules | undefined;
+  /** Undefined when there are no allowed argument patterns. */
+  readonly argPatterns: CompiledArgPatterns | undefined;
+  readonly maxCallsPerHour: number | undefined;
+  readonly requireApproval: boolean;
+  /** True when a decision needs the store: a rate limit, an approval, or both. */
+  readonly stateful: boolean;
+  /** The plan returned when this permission allows. */
+  readonly allowPlan: AllowPlan;
+  /** The plans returned when this permission is the most specific and fails a static check. */
+  readonly ipDenial: DenyPlan;
+  readonly timeDenial: DenyPlan;
+  /** One per argument rule, in rule order: the argument's value is refused. */
+  readonly argumentDenials: readonly DenyPlan[];
+  /** One per argument rule, in rule order: the request lacks the argument. */
+  readonly argumentMissing: readonly DenyPlan[];
+  /** The denial for argument `name` matching none of the allowed argument patterns. */
+  argPatternDenial(name: string): DenyPlan;
+}
 
 /** Some permission passes every constraint and needs nothing from the store: allow. */
 export interface AllowPlan {

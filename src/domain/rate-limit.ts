@@ -1,5 +1,5 @@
 /**
- * Sliding-window arithmetic for `max_calls_per_hour` (DESIGN §3.4). The counting itself is
+ * Sliding-window arithmetic for `max_calls_per_hour` (docs/ARCHITECTURE.md#constraints). The counting itself is
  * atomic in the store; this is only the pure math around it.
  */
 
@@ -21,7 +21,14 @@ export function rateLimitWindowStart(now: Date | number): number {
  * slot (unless other calls take it first).
  */
 export function retryAfterSeconds(oldestCountedAt: Date | number, now: Date | number): number {
-  const ms = toMs(oldestCountedAt) + RATE_LIMIT_WINDOW_MS - toMs(now);
+  return retryAfterSecondsFromMs(toMs(oldestCountedAt) + RATE_LIMIT_WINDOW_MS - toMs(now));
+}
+
+/**
+ * The same answer from the store's `retryAfterMs` (the time until the oldest slot leaves the
+ * window): whole seconds, rounded up, at least 1.
+ */
+export function retryAfterSecondsFromMs(ms: number): number {
   const seconds = Math.ceil(ms / 1000);
   return Number.isFinite(seconds) && seconds > 1 ? seconds : 1;
 }

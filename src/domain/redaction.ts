@@ -1,6 +1,6 @@
 /**
  * Redaction of secret-looking arguments before they reach the audit log or an approval
- * (DESIGN §3.9). Names are compared after normalising case and separators, so `api-key`,
+ * (docs/ARCHITECTURE.md#audit). Names are compared after normalising case and separators, so `api-key`,
  * `API_KEY`, `apiKey` and `x-api-key` all hit the name `api_key`; and a password written inside
  * a URL (`https://user:pass@host`) is redacted in any string value, whatever its key.
  */

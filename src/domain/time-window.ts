@@ -1,5 +1,5 @@
 /**
- * Time windows (DESIGN §3.4, §3.9): a daily local time range `[start, end)` in an IANA zone,
+ * Time windows (docs/ARCHITECTURE.md#constraints): a daily local time range `[start, end)` in an IANA zone,
  * optionally only on some days. When `end` is before `start` the window runs overnight, and
  * its days name the day on which it starts: with days `[fri]` and 22:00–06:00, Saturday 03:00
  * is inside and Friday 03:00 is not.

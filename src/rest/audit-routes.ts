@@ -8,7 +8,7 @@ import type { AuditFilterInput } from '../app/audit-filter.js';
 import type { Principal } from '../app/principal.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { ActorKind, AuditResult, ReasonCode } from '../domain/types.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import { enumValue } from './agent-routes.js';
 import { queryOf, writeChunk } from './http-io.js';
 import { parseTime } from './json-input.js';

@@ -62,7 +62,7 @@ export function authRoutes(app: App): RestRoute[] {
       path: '/session',
       async handle(call) {
         queryOf(call.search, []);
-        const { session } = await app.auth.getSession(call.principal, '', call.bearer);
+        const { session } = await app.auth.getSession(call.principal, '');
         return ok(sessionToJson(session));
       },
     },

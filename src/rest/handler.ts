@@ -42,10 +42,6 @@ export function restRoutes(app: App): RestRoute[] {
   ];
 }
 
-function bearerOf(authorization: string | undefined): string | undefined {
-  return /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
-}
-
 const header = (req: Req, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
@@ -81,7 +77,6 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
         meta,
         params,
         search,
-        bearer: bearerOf(authorization),
         body: () => (body ??= readJsonBody(req, deps.maxRequestBytes)),
         req,
         res,

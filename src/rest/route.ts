@@ -12,8 +12,6 @@ export interface RestCall {
   readonly params: Readonly<Record<string, string | undefined>>;
   /** The raw query string, without `?`. */
   readonly search: string;
-  /** The bearer token the principal was resolved from, for "my own session". */
-  readonly bearer: string | undefined;
   /** The JSON body (`undefined` when empty), read once and bounded. */
   body(): Promise<unknown>;
   readonly req: Req;

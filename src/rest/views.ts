@@ -6,7 +6,7 @@ import type { AgentView } from '../app/agents.js';
 import type { SessionView, UserView } from '../app/auth.js';
 import type { Decision } from '../app/authorize.js';
 import type { DelegationView, EffectivePermissionView } from '../app/delegations.js';
-import type { AuditRecord } from '../store/store.js';
+import type { AuditRecord } from '../domain/records.js';
 import type { JsonObject } from './json-input.js';
 import { permissionToJson } from './permissions.js';
 

@@ -14,16 +14,17 @@
  *   naming `page_token`.
  * - Returned records are fresh objects; mutating them never changes the store.
  */
+import type { Actor, AgentType, ApprovalStatus, AuditResult, Permission } from '../domain/types.js';
 import type {
-  Actor,
-  AgentType,
-  ApprovalStatus,
-  Arguments,
-  AuditResult,
-  Permission,
-  ReasonCode,
-  StoredAgentStatus,
-} from '../domain/types.js';
+  AgentRecord,
+  ApprovalRecord,
+  AuditRecord,
+  DelegationRecord,
+  SessionRecord,
+  StoredAuditRecord,
+  ThrottleState,
+  UserRecord,
+} from '../domain/records.js';
 
 export interface Page {
   /** At most this many items, 1 to 1000. */
@@ -52,17 +53,6 @@ export interface AdminStore {
 // ---------------------------------------------------------------------------------------------
 // Users and sessions
 
-export interface UserRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  /** Normalised to lower case by the caller; unique per tenant. */
-  readonly email: string;
-  readonly name: string;
-  /** Self-describing password hash (algorithm and parameters included). */
-  readonly passwordHash: string;
-  readonly createdAt: Date;
-}
-
 export interface UserStore {
   /** Inserts a user. Throws already_exists when the tenant already has that email or id. */
   create(user: UserRecord): Promise<void>;
@@ -74,25 +64,16 @@ export interface UserStore {
   setPasswordHash(tenantId: string, id: string, passwordHash: string): Promise<boolean>;
 }
 
-export interface SessionRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly userId: string;
-  /** SHA-256 hex of the session token; unique across all tenants. */
-  readonly tokenHash: string;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-  readonly idleExpiresAt: Date;
-  readonly lastUsedAt: Date;
-  /** Set when the session was ended by sign-out; an ended session never becomes live again. */
-  readonly endedAt?: Date | undefined;
-}
-
 export interface SessionStore {
   /** Inserts a session. Throws already_exists on a duplicate id or token hash. */
   create(session: SessionRecord): Promise<void>;
   /** The session with this token hash in any tenant, ended or not, or undefined. */
   findByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session with this id in the tenant, ended or not, or undefined. How a caller whose
+   * credential was already resolved (the principal names its session) reads its own session.
+   */
+  get(tenantId: string, id: string): Promise<SessionRecord | undefined>;
   /**
    * Records a use: sets lastUsedAt and idleExpiresAt, only if the session is not ended.
    * Returns false when the session is missing or ended.
@@ -106,26 +87,6 @@ export interface SessionStore {
 
 // ---------------------------------------------------------------------------------------------
 // Agents
-
-export interface AgentRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly ownerId: string;
-  readonly name: string;
-  readonly type: AgentType;
-  /** `expired` is never stored: it is `active` with `expiresAt` in the past. */
-  readonly status: StoredAgentStatus;
-  readonly permissions: readonly Permission[];
-  readonly metadata: Readonly<Record<string, string>>;
-  /** SHA-256 hex of the current token; unique across all tenants. */
-  readonly tokenHash: string;
-  /** The first characters of the current token, safe to show. */
-  readonly tokenPrefix: string;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  readonly expiresAt?: Date | undefined;
-  readonly revokedAt?: Date | undefined;
-}
 
 export type AgentStatusFilter = 'active' | 'revoked' | 'expired';
 
@@ -220,27 +181,6 @@ export interface RateLimitStore {
 // ---------------------------------------------------------------------------------------------
 // Approvals
 
-export interface ApprovalRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly agentId: string;
-  readonly ownerId: string;
-  readonly action: string;
-  readonly resource: string;
-  /** Redacted arguments, for humans. */
-  readonly arguments: Arguments;
-  /** Hash of (agent, action, resource, canonical arguments): what a later call must match. */
-  readonly requestHash: string;
-  /** Stored status; `expired` may be stored by `expirePending` or computed at read time. */
-  readonly status: ApprovalStatus;
-  readonly createdAt: Date;
-  /** Deadline to decide while pending; deadline to use once approved. */
-  readonly expiresAt: Date;
-  readonly decidedAt?: Date | undefined;
-  readonly decidedBy?: Actor | undefined;
-  readonly reason?: string | undefined;
-}
-
 export interface ApprovalFilter {
   readonly ownerId?: string | undefined;
   readonly agentId?: string | undefined;
@@ -287,27 +227,6 @@ export interface ApprovalStore {
 // ---------------------------------------------------------------------------------------------
 // Audit
 
-export interface AuditRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly time: Date;
-  readonly actor: Actor;
-  readonly agentId: string;
-  readonly ownerId: string;
-  readonly action: string;
-  readonly resource: string;
-  /** Already redacted by the caller. */
-  readonly arguments: Arguments;
-  readonly result: AuditResult;
-  /** Empty for non-decision events. */
-  readonly reason: ReasonCode | '';
-  readonly message: string;
-  readonly clientIp: string;
-  readonly delegationChain: readonly string[];
-  readonly durationUs: number;
-  readonly approvalId: string;
-}
-
 export interface AuditFilter {
   readonly agentId?: string | undefined;
   readonly ownerId?: string | undefined;
@@ -320,17 +239,6 @@ export interface AuditFilter {
   /** Exclusive. */
   readonly until?: Date | undefined;
 }
-
-/** An entry as stored: with the global sequence number the store gave it at append time. */
-export type StoredAuditRecord = AuditRecord & {
-  /**
-   * Position in the global log (all tenants), assigned by `append`: 1, 2, 3, ... with no gaps.
-   * For every reader, the readable seqs are always one contiguous range (`oldestSeq()` to
-   * `headSeq()`): when an entry with seq s is readable, every retained entry with a smaller seq is
-   * readable too. So "every entry after seq c" is exact, ordered and never misses one.
-   */
-  readonly seq: number;
-};
 
 export interface AuditStore {
   /**
@@ -384,13 +292,6 @@ export interface AuditStore {
 // ---------------------------------------------------------------------------------------------
 // Throttling (sign-in)
 
-export interface ThrottleState {
-  /** Consecutive failures counted since the last reset. */
-  readonly failures: number;
-  /** Attempts are refused until this time; undefined when not blocked. */
-  readonly blockedUntil?: Date | undefined;
-}
-
 export interface ThrottleStore {
   /** The state of `key`, or `{ failures: 0 }` when unknown. */
   get(key: string): Promise<ThrottleState>;
@@ -405,36 +306,6 @@ export interface ThrottleStore {
 
 // ---------------------------------------------------------------------------------------------
 // Delegations
-
-export interface DelegationRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  /** The owner of the from-agent. */
-  readonly ownerId: string;
-  readonly fromAgentId: string;
-  readonly toAgentId: string;
-  /** The delegated permissions, with every inherited constraint already merged in. */
-  readonly permissions: readonly Permission[];
-  /** Hops from the root holder: 1 when the from-agent delegates its own permissions. */
-  readonly depth: number;
-  /** The largest depth any chain through this delegation may reach (already capped by the chain). */
-  readonly maxDepth: number;
-  /**
-   * The delegations above this one, root first: empty at depth 1, `depth - 1` ids otherwise.
-   * Stored with the record so that a chain is read in one query, never walked.
-   */
-  readonly ancestorIds: readonly string[];
-  /**
-   * The agents that gave along the chain, root holder first and the from-agent last: `depth`
-   * ids. The acting agent's full chain is this plus `toAgentId`.
-   */
-  readonly agentChain: readonly string[];
-  /** `expired` is never stored: it is `active` with `expiresAt` in the past. */
-  readonly status: 'active' | 'revoked';
-  readonly createdAt: Date;
-  readonly expiresAt?: Date | undefined;
-  readonly revokedAt?: Date | undefined;
-}
 
 export interface DelegationFilter {
   /** The agent whose delegations to list. */

@@ -1,5 +1,5 @@
 /**
- * AgentService in process: the agent lifecycle (DESIGN §3.5), its validation (§4) and the
+ * AgentService in process: the agent lifecycle (docs/ARCHITECTURE.md#agents), its validation (docs/ARCHITECTURE.md#errors) and the
  * secrecy of agent tokens (§2).
  */
 import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';

@@ -1,5 +1,5 @@
 /**
- * Human approvals in process (DESIGN §3.4 require_approval, §3.9): a pending approval per
+ * Human approvals in process (docs/ARCHITECTURE.md#approvals): a pending approval per
  * distinct request, decided once by the owner or the admin, allowing exactly one later
  * matching call before it expires. Agents never decide.
  */

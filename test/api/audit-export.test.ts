@@ -1,5 +1,5 @@
 /**
- * AuditService.ExportAudit in process (DESIGN §3.7): JSON lines that parse as AuditEntry, RFC 4180
+ * AuditService.ExportAudit in process (docs/ARCHITECTURE.md#audit): JSON lines that parse as AuditEntry, RFC 4180
  * CSV with a header and formula escaping, oldest first, in chunks ending on whole lines, with the
  * same filters and visibility as QueryAudit.
  */
@@ -8,7 +8,7 @@ import { Code } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { AuditService, ExportFormat } from '../../gen/kavach/v1/audit_service_pb.js';
 import { AuditEntrySchema, AuditResult } from '../../gen/kavach/v1/types_pb.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 import type { InProcess } from '../support/app.js';
 import { anAuditRecord } from '../support/builders.js';
 import { parseCsv } from '../support/csv.js';

@@ -1,5 +1,5 @@
 /**
- * AuditService.QueryAudit in process (DESIGN §3.7): filters, newest-first paging that stays
+ * AuditService.QueryAudit in process (docs/ARCHITECTURE.md#audit): filters, newest-first paging that stays
  * stable while entries arrive, an exact total, and visibility forced by who asks.
  */
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';

@@ -1,5 +1,5 @@
 /**
- * AuditService.TailAudit in process (DESIGN §3.8): live entries with cursors, heartbeats when
+ * AuditService.TailAudit in process (docs/ARCHITECTURE.md#the-live-tail): live entries with cursors, heartbeats when
  * idle, exactly-once resume across disconnects while entries keep coming, the error codes of a
  * bad, expired or overtaken cursor and of a slow reader, and cancellation releasing the
  * server-side subscription.

@@ -1,5 +1,5 @@
 /**
- * AuthorizeService.Authorize and AuthorizeBatch in process (DESIGN §3): who may ask, what a
+ * AuthorizeService.Authorize and AuthorizeBatch in process (docs/ARCHITECTURE.md#decisions): who may ask, what a
  * decision holds, the audit entry behind it, and the stateful constraints (rate limits, client
  * IP, time windows) driven by the fake clock.
  */

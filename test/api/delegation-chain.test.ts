@@ -1,5 +1,5 @@
 /**
- * Delegations after they are made (DESIGN §3.6, §3.9 "Delegation"): revoking a delegation or an
+ * Delegations after they are made (docs/ARCHITECTURE.md#delegation): revoking a delegation or an
  * agent cuts off everything below it at once, the token path and the audit chain, who may
  * delegate and revoke, and listing and effective permissions.
  */

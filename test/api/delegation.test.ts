@@ -1,5 +1,5 @@
 /**
- * DelegationService.CreateDelegation in process (DESIGN §3.6, §3.9 "Delegation"): what may be
+ * DelegationService.CreateDelegation in process (docs/ARCHITECTURE.md#delegation): what may be
  * delegated, what the child inherits, depth, cycles and expiry. Cascading revocation, the token
  * path, the audit chain, callers and listing are in delegation-chain.test.ts.
  */
@@ -131,7 +131,7 @@ describe('what the child inherits: the parent constraints still apply', () => {
     const { agents } = await family(env(), [perm(`${s}:*`, ['read'], { ipAllowlist: ['10.0.0.0/8'] })], 2);
     await delegate(env(), agents[0] as Agent, agents[1] as Agent, [perm(`${s}:*`)]);
     expect((await decide(env(), agents[1] as Agent, `${s}:x`, 'read', {}, '192.168.1.1')).reason).toBe(ReasonCode.IP_NOT_ALLOWED);
-    // The admin may name the checked IP (DESIGN §3.4), so this decides on 10.1.2.3.
+    // The admin may name the checked IP (docs/ARCHITECTURE.md#constraints), so this decides on 10.1.2.3.
     const inside = await env().client(AuthorizeService, env().adminToken).authorize({ agentId: agents[1]?.id ?? '', action: 'read', resource: `${s}:x`, clientIp: '10.1.2.3' });
     expect(inside.allowed).toBe(true);
   });

@@ -10,7 +10,7 @@ import { ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { aCreateAgentRequest, aGlobRule, aPermission, aSuffix, constraints } from '../support/requests.js';
 import { createAgent, rejectionOf, useInProcess } from './given.js';
 
-describe('resource patterns (DESIGN §3.1: "*" only as a whole segment)', () => {
+describe('resource patterns (docs/ARCHITECTURE.md#resource-patterns: "*" only as a whole segment)', () => {
   const env = useInProcess();
 
   it.each(['mcp:git*', 'mcp:**', 'mcp:*hub:repos'])('refuses %j on CreateAgent and UpdateAgent, saying partial-segment globs are not supported', async (resource) => {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import type { Agent } from '../../gen/kavach/v1/types_pb.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 import { startInProcess, type InProcess } from '../support/app.js';
 import { aCreateAgentRequest, aSignUpRequest, type CreateAgentInit } from '../support/requests.js';
 
@@ -34,7 +34,7 @@ export interface SignedUpUser {
 
 /**
  * Signs a fresh user up through AuthService.SignUp and returns their id and session token. With
- * `tenant`, the admin signs the user up in that tenant (DESIGN §3.9, tenants).
+ * `tenant`, the admin signs the user up in that tenant (docs/ARCHITECTURE.md#tenants).
  */
 export async function signUp(env: InProcess, tenant?: string): Promise<SignedUpUser> {
   const client =

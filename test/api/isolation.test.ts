@@ -1,5 +1,5 @@
 /**
- * Who may see and change what (DESIGN §2, §3.9): owners are isolated from each other, agent
+ * Who may see and change what (docs/ARCHITECTURE.md#callers-and-credentials): owners are isolated from each other, agent
  * tokens only ever act for themselves, tenants never see each other, and a missing or bad
  * credential is Unauthenticated and audited without the token.
  */
@@ -211,6 +211,17 @@ describe('agent tokens', () => {
 describe('tenants', () => {
   const env = useInProcess();
   const acme = { 'kavach-tenant': 'acme' };
+
+  it('GetSession by the admin looks in the tenant it names with kavach-tenant only', async () => {
+    const inDefault = await signUp(env());
+    const inAcme = await signUp(env(), 'acme');
+    const adminInAcme = env().client(AuthService, env().adminToken, acme);
+    expect(await codeOf(adminInAcme.getSession({ sessionToken: inDefault.sessionToken }))).toBe(Code.NotFound);
+    expect((await adminInAcme.getSession({ sessionToken: inAcme.sessionToken })).user?.id).toBe(inAcme.userId);
+    const adminInDefault = env().client(AuthService, env().adminToken);
+    expect((await adminInDefault.getSession({ sessionToken: inDefault.sessionToken })).user?.id).toBe(inDefault.userId);
+    expect(await codeOf(adminInDefault.getSession({ sessionToken: inAcme.sessionToken }))).toBe(Code.NotFound);
+  });
 
   it('keeps an agent the admin creates in tenant acme invisible to the default tenant', async () => {
     const resource = aResource();

@@ -1,5 +1,5 @@
 /**
- * Agents and decisions over the network (DESIGN.md §2, §3): the real server on 127.0.0.1:0 with
+ * Agents and decisions over the network (docs/ARCHITECTURE.md#callers-and-credentials): the real server on 127.0.0.1:0 with
  * an injected clock, driven by grpc-js and again by connect-node's gRPC transport, plus one
  * decision over the Connect protocol with JSON, as a browser sends it. The in-process ring
  * (test/api) covers the rules in depth; this ring proves they hold for real clients, real

@@ -1,5 +1,5 @@
 /**
- * Humans over the network (DESIGN.md §2, §3.9 sessions): sign-up, sign-in, sessions, an agent
+ * Humans over the network (docs/ARCHITECTURE.md#sessions): sign-up, sign-in, sessions, an agent
  * created under a session, sign-out, and sign-in throttling, through grpc-js and connect-node's
  * gRPC transport against the real server. Each client gets its own server, so throttling state
  * (per email and per client IP, all from 127.0.0.1 here) never crosses between them. The clock

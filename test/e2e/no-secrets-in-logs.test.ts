@@ -1,5 +1,5 @@
 /**
- * Secrets never reach the logs or the audit log (DESIGN.md §2, §3.7, §3.9): the real server,
+ * Secrets never reach the logs or the audit log (docs/ARCHITECTURE.md#callers-and-credentials): the real server,
  * logging every line at `trace` into memory with no redaction of its own, runs a flow that
  * handles every kind of secret (passwords, session, admin and agent tokens, rejected tokens,
  * secret-named arguments), over grpc-js and over Connect with JSON. Then every captured log
@@ -19,7 +19,7 @@ import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { ReasonCode } from '../../gen/kavach/v1/types_pb.js';
 import { openEmbeddedStore } from '../../src/store/embedded/open.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 import { codeOf, connectJsonKit, grpcJsKit, type Kit } from '../support/clients.js';
 import { aCreateAgentRequest, aPermission, aResource, aSignUpRequest, aSuffix, constraints } from '../support/requests.js';
 import { leaksIn } from '../support/scan.js';

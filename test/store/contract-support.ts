@@ -4,7 +4,8 @@
  */
 import { expect } from 'vitest';
 import { KavachError, type ErrorKind } from '../../src/domain/errors.js';
-import type { AuditFilter, AuditRecord, Page, PageResult, Store } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
+import type { AuditFilter, Page, PageResult, Store } from '../../src/store/store.js';
 import { anAuditRecord, randomId } from '../support/builders.js';
 
 /** Hands the current test's fresh store to an aggregate's cases. */

@@ -1,5 +1,5 @@
 /**
- * The store conformance suite (STYLE.md item 8): every engine runs exactly these cases, each
+ * The store conformance suite (docs/ARCHITECTURE.md#the-store-contract): every engine runs exactly these cases, each
  * asserting a sentence of a doc comment in `src/store/store.ts`.
  *
  *   describeStoreContract('embedded', async () => openEmbeddedStore({ path: ':memory:' }));

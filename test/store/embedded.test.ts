@@ -1,12 +1,12 @@
 /**
  * The embedded (SQLite) engine: the shared conformance suite on `:memory:`, plus what only a
- * file-backed engine promises (DESIGN.md §5: "a restart loses nothing").
+ * file-backed engine promises (docs/ARCHITECTURE.md#storage-engines: "a restart loses nothing").
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
+import { Database } from '../../src/store/embedded/driver.js';
 import { MIGRATIONS, migrate } from '../../src/store/embedded/migrations.js';
 import { openEmbeddedStore } from '../../src/store/embedded/open.js';
 import type { Store } from '../../src/store/store.js';

@@ -1,18 +1,21 @@
 /**
- * The in-process ring (STYLE.md item 10): the real routes over `createRouterTransport`, on a
- * fresh `:memory:` embedded store, with an injected clock. No sockets, so the peer IP is what
- * the test says it is (header `x-test-peer-ip`, read only by this harness).
+ * The in-process ring (docs/ARCHITECTURE.md#tests): the real routes and the server's own
+ * interceptor list (`createInterceptors`) over `createRouterTransport`, on a fresh `:memory:`
+ * embedded store, with an injected clock. No sockets, so the peer IP is what the test says it
+ * is (header `x-test-peer-ip`, read only by this harness, in front of the list).
  */
 import type { DescService } from '@bufbuild/protobuf';
-import { createClient, createRouterTransport, type Client, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
+import { createClient, createRouterTransport, type Client, type Interceptor } from '@connectrpc/connect';
 import pino from 'pino';
 import { createHealth } from '../../src/api/health.js';
 import { callMetaKey } from '../../src/api/context.js';
+import { createInterceptors } from '../../src/api/interceptors.js';
 import { forwardedHops } from '../../src/server/call-meta.js';
 import { routes } from '../../src/api/routes.js';
 import { createApp, type App } from '../../src/app/app.js';
 import { createPasswordHasher } from '../../src/app/passwords.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { openEmbeddedStore } from '../../src/store/embedded/open.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -114,8 +117,17 @@ export async function startInProcess(overrides: Partial<Record<string, string>> 
   });
   const health = createHealth();
   health.setServing(true);
-  const register = routes(app, { health, logger });
+  const register = routes(app, { health });
   const owners = ownerFixture(store, clock);
+  // The same list, in the same order, as the server's; the harness only adds the peer and the
+  // owner fixture in front. Its streams end when a test ends them: nothing here shuts the
+  // transport down.
+  const streamsShutdown = new AbortController();
+  const interceptors = [
+    peerFromHeader,
+    owners,
+    ...createInterceptors({ app, logger, metrics: createMetrics({ processMetrics: false }), streamsShutdown: streamsShutdown.signal }),
+  ];
   return {
     app,
     store,
@@ -127,14 +139,10 @@ export async function startInProcess(overrides: Partial<Record<string, string>> 
         for (const [k, v] of Object.entries(headers)) req.header.set(k, v);
         return next(req);
       };
-      // Per-service options replace the router's, so the peer interceptor is added to each service.
-      const withPeer = (router: ConnectRouter): void =>
-        register({
-          ...router,
-          service: (s, impl, opts) =>
-            router.service(s, impl, { ...opts, interceptors: [peerFromHeader, owners, ...(opts?.interceptors ?? [])] }),
-        } as ConnectRouter);
-      const transport = createRouterTransport(withPeer, { transport: { interceptors: [sendCredentials] } });
+      const transport = createRouterTransport(register, {
+        router: { interceptors },
+        transport: { interceptors: [sendCredentials] },
+      });
       return createClient(service, transport);
     },
     async close() {

@@ -13,7 +13,7 @@ import type {
   DelegationRecord,
   SessionRecord,
   UserRecord,
-} from '../../src/store/store.js';
+} from '../../src/domain/records.js';
 
 /** `<prefix>_` followed by 20 random lower-case hex characters (so ids sort as plain ASCII). */
 export function randomId(prefix: string): string {

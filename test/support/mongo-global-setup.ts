@@ -1,5 +1,5 @@
 /**
- * vitest globalSetup: start one MongoDB-compatible server for the whole run (DESIGN.md §5).
+ * vitest globalSetup: start one MongoDB-compatible server for the whole run (docs/ARCHITECTURE.md#storage-engines).
  *
  * Use it in vitest.config.ts:
  *

@@ -1,5 +1,5 @@
 /**
- * Finds or starts a MongoDB-compatible server for tests (DESIGN.md §5).
+ * Finds or starts a MongoDB-compatible server for tests (docs/ARCHITECTURE.md#storage-engines).
  *
  * Order:
  *   1. env `MONGODB_URI` (must answer `ping` within a few seconds, else this throws);

@@ -31,7 +31,7 @@ export type UpdateAgentInit = Init<typeof UpdateAgentRequestSchema>;
 export type AuthorizeInit = Init<typeof AuthorizeRequestSchema>;
 export type SignUpInit = Init<typeof SignUpRequestSchema>;
 
-/** What an agent token looks like (DESIGN §2): `kv_` and 43 base64url characters. */
+/** What an agent token looks like (docs/ARCHITECTURE.md#callers-and-credentials): `kv_` and 43 base64url characters. */
 export const AGENT_TOKEN_SHAPE = /^kv_[A-Za-z0-9_-]{43}$/;
 
 /** 8 random lower-case hex characters, for unique names and resources. */

@@ -1,5 +1,5 @@
 /**
- * The end-to-end ring (STYLE.md item 10): the real server, in process, on 127.0.0.1 port 0,
+ * The end-to-end ring (docs/ARCHITECTURE.md#tests): the real server, in process, on 127.0.0.1 port 0,
  * over a fresh embedded store (`:memory:` unless `options.dataDir` names a directory) whose
  * admin token is generated at start. `close()` resolves only when every connection and stream
  * has closed and the store is closed.
@@ -10,7 +10,7 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type KavachServer } from '../../src/server.js';
-import type { AuditRecord } from '../../src/store/store.js';
+import type { AuditRecord } from '../../src/domain/records.js';
 
 export interface StartOptions {
   /** The server's logger; by default a silent one (see KAVACH_TEST_LOG). */

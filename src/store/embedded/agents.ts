@@ -2,7 +2,8 @@
 import type { AgentType, Permission, StoredAgentStatus } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit, uniqueIds } from '../limits.js';
-import type { AgentFilter, AgentRecord, AgentStore, Page } from '../store.js';
+import type { AgentRecord } from '../../domain/records.js';
+import type { AgentFilter, AgentStore, Page } from '../store.js';
 import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface AgentRow {

@@ -2,7 +2,8 @@
 import type { Actor, ApprovalStatus, Arguments } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit } from '../limits.js';
-import type { ApprovalFilter, ApprovalRecord, ApprovalStore, Page, PageResult } from '../store.js';
+import type { ApprovalRecord } from '../../domain/records.js';
+import type { ApprovalFilter, ApprovalStore, Page, PageResult } from '../store.js';
 import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface ApprovalRow {

@@ -6,7 +6,8 @@
 import type { Actor, Arguments, AuditResult, ReasonCode } from '../../domain/types.js';
 import { decodeSeqCursor, seqPageOf } from '../cursor.js';
 import { clampLimit, seqOf } from '../limits.js';
-import type { AuditFilter, AuditRecord, AuditStore, Page, StoredAuditRecord } from '../store.js';
+import type { AuditRecord, StoredAuditRecord } from '../../domain/records.js';
+import type { AuditFilter, AuditStore, Page } from '../store.js';
 import { createGuard, fromJson, ms, statementCache, type Db } from './sqlite.js';
 
 interface AuditRow {

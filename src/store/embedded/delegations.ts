@@ -2,7 +2,8 @@
 import type { Permission } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit, uniqueIds } from '../limits.js';
-import type { DelegationFilter, DelegationRecord, DelegationStore, Page, PageResult } from '../store.js';
+import type { DelegationRecord } from '../../domain/records.js';
+import type { DelegationFilter, DelegationStore, Page, PageResult } from '../store.js';
 import { createGuard, fromJson, ms, msOrNull, pageClause, statementCache, type Db } from './sqlite.js';
 
 interface DelegationRow {

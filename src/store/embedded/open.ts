@@ -5,8 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import Database from 'better-sqlite3';
-
 import { storeUnavailable } from '../errors.js';
 import type { Store } from '../store.js';
 import { createAdminStore } from './admin.js';
@@ -14,6 +12,7 @@ import { createAgentStore } from './agents.js';
 import { createApprovalStore } from './approvals.js';
 import { createAuditStore } from './audit.js';
 import { createDelegationStore } from './delegations.js';
+import { Database } from './driver.js';
 import { migrate } from './migrations.js';
 import { createRateLimitStore, sweepExpiredSlots } from './rate-limits.js';
 import { createSessionStore } from './sessions.js';

@@ -1,5 +1,6 @@
 /** Sessions on the embedded engine. */
-import type { SessionRecord, SessionStore } from '../store.js';
+import type { SessionRecord } from '../../domain/records.js';
+import type { SessionStore } from '../store.js';
 import { createGuard, ms, msOrNull, type Db } from './sqlite.js';
 
 interface SessionRow {
@@ -39,6 +40,7 @@ export function createSessionStore(db: Db): SessionStore {
   );
   // The bearer lookup knows only the token, so it is the one query without a tenant.
   const byTokenHash = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?');
+  const byId = db.prepare<[string, string], SessionRow>('SELECT * FROM sessions WHERE tenant_id = ? AND id = ?');
   // "ended_at IS NULL" in each write is what makes an ended session stay ended.
   const touch = db.prepare<[number, number, string, string]>(
     `UPDATE sessions SET last_used_at = ?, idle_expires_at = ?
@@ -69,6 +71,11 @@ export function createSessionStore(db: Db): SessionStore {
     findByTokenHash: (tokenHash) =>
       guard(() => {
         const row = byTokenHash.get(tokenHash);
+        return row === undefined ? undefined : fromRow(row);
+      }),
+    get: (tenantId, id) =>
+      guard(() => {
+        const row = byId.get(tenantId, id);
         return row === undefined ? undefined : fromRow(row);
       }),
     touch: (tenantId, id, lastUsedAt, idleExpiresAt) =>

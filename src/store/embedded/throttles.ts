@@ -1,5 +1,6 @@
 /** Sign-in throttling state on the embedded engine: one row per key that has failed. */
-import type { ThrottleState, ThrottleStore } from '../store.js';
+import type { ThrottleState } from '../../domain/records.js';
+import type { ThrottleStore } from '../store.js';
 import { createGuard, ms, type Db } from './sqlite.js';
 
 interface ThrottleRow {

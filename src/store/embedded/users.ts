@@ -1,5 +1,6 @@
 /** Users on the embedded engine. */
-import type { UserRecord, UserStore } from '../store.js';
+import type { UserRecord } from '../../domain/records.js';
+import type { UserStore } from '../store.js';
 import { createGuard, ms, type Db } from './sqlite.js';
 
 interface UserRow {

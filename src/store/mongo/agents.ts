@@ -18,7 +18,8 @@ import type { Filter, UpdateFilter } from 'mongodb';
 
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit, uniqueIds } from '../limits.js';
-import type { AgentFilter, AgentRecord, AgentStore, Page, PageResult } from '../store.js';
+import type { AgentRecord } from '../../domain/records.js';
+import type { AgentFilter, AgentStore, Page, PageResult } from '../store.js';
 import { agentFromDoc, agentQuotaKey, agentToDoc, docKey, type AgentDoc, type AgentQuotaDoc } from './codec.js';
 import { isDuplicateKey, type Guard } from './driver.js';
 import type { WithLock } from './locks.js';

@@ -21,7 +21,8 @@ import type { Actor } from '../../domain/types.js';
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit } from '../limits.js';
 import { storeUnavailable } from '../errors.js';
-import type { ApprovalFilter, ApprovalRecord, ApprovalStore, Page, PageResult } from '../store.js';
+import type { ApprovalRecord } from '../../domain/records.js';
+import type { ApprovalFilter, ApprovalStore, Page, PageResult } from '../store.js';
 import {
   applyDecision,
   approvalFromDoc,

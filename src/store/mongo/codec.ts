@@ -31,7 +31,7 @@ import type {
   SessionRecord,
   StoredAuditRecord,
   UserRecord,
-} from '../store.js';
+} from '../../domain/records.js';
 
 /**
  * A collision-free string key from its parts: the JSON array of them. (A plain separator would

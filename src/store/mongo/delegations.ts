@@ -9,7 +9,8 @@ import type { Filter } from 'mongodb';
 
 import { decodeCursor, pageOf } from '../cursor.js';
 import { clampLimit, uniqueIds } from '../limits.js';
-import type { DelegationFilter, DelegationRecord, DelegationStore, Page, PageResult } from '../store.js';
+import type { DelegationRecord } from '../../domain/records.js';
+import type { DelegationFilter, DelegationStore, Page, PageResult } from '../store.js';
 import { delegationFromDoc, delegationToDoc, docKey, type DelegationDoc } from './codec.js';
 import { type Guard } from './driver.js';
 import type { Collections } from './schema.js';

@@ -7,7 +7,8 @@
  * and the session would come back to life. An insert cannot be undone that way, and its unique
  * `_id` makes "ends once" exact.
  */
-import type { SessionRecord, SessionStore } from '../store.js';
+import type { SessionRecord } from '../../domain/records.js';
+import type { SessionStore } from '../store.js';
 import { docKey, sessionEndToDoc, sessionFromDoc, sessionToDoc } from './codec.js';
 import { insertOnce, type Guard } from './driver.js';
 import type { Collections } from './schema.js';
@@ -29,6 +30,12 @@ export function createSessionStore(c: Collections, guard: Guard): SessionStore {
         const doc = await c.sessions.findOne({ tokenHash });
         if (doc === null) return undefined;
         return sessionFromDoc(doc, await c.sessionEnds.findOne({ _id: doc._id }));
+      }),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const key = docKey(tenantId, id);
+        const [doc, end] = await Promise.all([c.sessions.findOne({ _id: key }), c.sessionEnds.findOne({ _id: key })]);
+        return doc === null ? undefined : sessionFromDoc(doc, end);
       }),
     touch: (tenantId, id, lastUsedAt, idleExpiresAt) =>
       guard(async () => {

@@ -9,7 +9,8 @@
  * reset rather than pruned: a prune racing a reset could delete a re-inserted ordinal, since
  * FerretDB deletes by `_id` after evaluating the filter. Backoff bounds how many accrue.)
  */
-import type { ThrottleState, ThrottleStore } from '../store.js';
+import type { ThrottleState } from '../../domain/records.js';
+import type { ThrottleStore } from '../store.js';
 import { throttleFailureKey, type ThrottleFailureDoc } from './codec.js';
 import { isDuplicateKey, type Guard } from './driver.js';
 import type { Collections } from './schema.js';

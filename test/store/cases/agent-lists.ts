@@ -1,6 +1,7 @@
 /** AgentStore.list cases: newest-first order, paging, cursors and filters computed at `now`. */
 import { expect, it } from 'vitest';
-import type { AgentFilter, AgentRecord } from '../../../src/store/store.js';
+import type { AgentRecord } from '../../../src/domain/records.js';
+import type { AgentFilter } from '../../../src/store/store.js';
 import { anAgent, randomId } from '../../support/builders.js';
 import {
   allPages,

@@ -1,7 +1,7 @@
 /** AgentStore cases: create with quota, lookups, update, rotate, revoke, isolation. */
 import { expect, it } from 'vitest';
 import type { Permission } from '../../../src/domain/types.js';
-import type { AgentRecord } from '../../../src/store/store.js';
+import type { AgentRecord } from '../../../src/domain/records.js';
 import { anAgent, aPermission, aTokenHash, randomId } from '../../support/builders.js';
 import { at, expectKavachError, HOUR, MINUTE, type StoreUnderTest } from '../contract-support.js';
 

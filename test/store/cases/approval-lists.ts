@@ -1,7 +1,7 @@
 /** ApprovalStore.list and expirePending cases: order, paging, status computed at `now`. */
 import { expect, it } from 'vitest';
 import type { Actor, ApprovalStatus } from '../../../src/domain/types.js';
-import type { ApprovalRecord } from '../../../src/store/store.js';
+import type { ApprovalRecord } from '../../../src/domain/records.js';
 import { anApproval, randomId } from '../../support/builders.js';
 import {
   allPages,

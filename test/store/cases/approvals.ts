@@ -1,7 +1,7 @@
 /** ApprovalStore cases: one pending approval per request, decisions, exactly-once use. */
 import { expect, it } from 'vitest';
 import type { Actor } from '../../../src/domain/types.js';
-import type { ApprovalRecord } from '../../../src/store/store.js';
+import type { ApprovalRecord } from '../../../src/domain/records.js';
 import { anApproval, randomId } from '../../support/builders.js';
 import { at, HOUR, MINUTE, type StoreUnderTest } from '../contract-support.js';
 

@@ -3,7 +3,8 @@
  * appends), readAfter, headSeq/oldestSeq, the filtered seq-ordered scan, and retention.
  */
 import { expect, it } from 'vitest';
-import type { AuditFilter, StoredAuditRecord } from '../../../src/store/store.js';
+import type { StoredAuditRecord } from '../../../src/domain/records.js';
+import type { AuditFilter } from '../../../src/store/store.js';
 import { anAuditRecord, randomId } from '../../support/builders.js';
 import { at, auditFilterFixture, expectKavachError, ids, type StoreUnderTest } from '../contract-support.js';
 

@@ -1,6 +1,7 @@
 /** AuditStore cases: durable append, lookups, filtered queries with exact totals, paging. */
 import { expect, it } from 'vitest';
-import type { AuditFilter, AuditRecord } from '../../../src/store/store.js';
+import type { AuditRecord } from '../../../src/domain/records.js';
+import type { AuditFilter } from '../../../src/store/store.js';
 import { anAuditRecord, randomId } from '../../support/builders.js';
 import {
   allPages,

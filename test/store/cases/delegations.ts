@@ -5,7 +5,8 @@
  */
 import { expect, it } from 'vitest';
 import type { Permission } from '../../../src/domain/types.js';
-import type { DelegationFilter, DelegationRecord } from '../../../src/store/store.js';
+import type { DelegationRecord } from '../../../src/domain/records.js';
+import type { DelegationFilter } from '../../../src/store/store.js';
 import { aDelegation, anAgent, aPermission, randomId } from '../../support/builders.js';
 import {
   allPages,

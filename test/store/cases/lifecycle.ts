@@ -9,6 +9,7 @@ const CALLS_AFTER_CLOSE: ReadonlyArray<[string, (s: Store) => Promise<unknown>]>
   ['admin.getAdminTokenHash', (s) => s.admin.getAdminTokenHash()],
   ['users.create', (s) => s.users.create(aUser())],
   ['sessions.findByTokenHash', (s) => s.sessions.findByTokenHash(aTokenHash())],
+  ['sessions.get', (s) => s.sessions.get(randomId('ten'), randomId('ses'))],
   ['agents.get', (s) => s.agents.get(randomId('ten'), randomId('agt'))],
   ['agents.list', (s) => s.agents.list(randomId('ten'), { now: at(0) }, { limit: 10 })],
   ['rateLimits.tryAcquire', (s) => s.rateLimits.tryAcquire(randomId('rl'), 1, at(0), 1000)],

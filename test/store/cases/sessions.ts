@@ -1,4 +1,4 @@
-/** SessionStore cases: lookup by token hash, touch, end, end-all, isolation. */
+/** SessionStore cases: lookup by token hash and by id, touch, end, end-all, isolation. */
 import { expect, it } from 'vitest';
 import { aSession, randomId } from '../../support/builders.js';
 import { at, expectKavachError, HOUR, MINUTE, type StoreUnderTest } from '../contract-support.js';
@@ -16,6 +16,35 @@ export function sessionCases(store: StoreUnderTest): void {
   it('returns undefined for an unknown session token hash', async () => {
     await store().sessions.create(aSession());
     expect(await store().sessions.findByTokenHash('0'.repeat(64))).toBeUndefined();
+  });
+
+  it('gets a session by its id in its tenant, and never from another tenant', async () => {
+    const session = aSession({ createdAt: at(7) });
+    await store().sessions.create(session);
+    expect(await store().sessions.get(session.tenantId, session.id)).toEqual(session);
+    expect(await store().sessions.get(randomId('ten'), session.id)).toBeUndefined();
+    expect(await store().sessions.get(session.tenantId, randomId('ses'))).toBeUndefined();
+  });
+
+  it('gets an ended session by id with its end time, and a touched one with its new times', async () => {
+    const ended = aSession({ createdAt: at(0) });
+    const touched = aSession({ createdAt: at(0), tenantId: ended.tenantId, userId: ended.userId });
+    await store().sessions.create(ended);
+    await store().sessions.create(touched);
+    expect(await store().sessions.end(ended.tenantId, ended.id, at(MINUTE))).toBe(true);
+    expect(await store().sessions.touch(touched.tenantId, touched.id, at(2 * MINUTE), at(HOUR))).toBe(true);
+    expect(await store().sessions.get(ended.tenantId, ended.id)).toEqual({ ...ended, endedAt: at(MINUTE) });
+    expect(await store().sessions.get(touched.tenantId, touched.id)).toEqual({
+      ...touched,
+      lastUsedAt: at(2 * MINUTE),
+      idleExpiresAt: at(HOUR),
+    });
+  });
+
+  it('gets a session created already ended with its end time', async () => {
+    const session = aSession({ createdAt: at(0), endedAt: at(5) });
+    await store().sessions.create(session);
+    expect(await store().sessions.get(session.tenantId, session.id)).toEqual(session);
   });
 
   it('refuses a second session with the same id', async () => {

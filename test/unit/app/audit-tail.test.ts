@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KavachError } from '../../../src/domain/errors.js';
 import { createTailHub, type TailHub, type TailSubscription } from '../../../src/app/audit-tail.js';
-import type { AuditStore, StoredAuditRecord } from '../../../src/store/store.js';
+import type { StoredAuditRecord } from '../../../src/domain/records.js';
+import type { AuditStore } from '../../../src/store/store.js';
 import { anAuditRecord } from '../../support/builders.js';
 
 /** The part of an AuditStore the feed uses, over an array; `hidden` seqs are not readable yet. */

@@ -11,7 +11,9 @@ import { createAuditWriter } from '../../../src/app/audit-writer.js';
 import { createAuthUseCases } from '../../../src/app/auth.js';
 import { createAuthenticator, type Authenticator } from '../../../src/app/authn.js';
 import { createRejectionAuditor, SIGN_IN_THROTTLED } from '../../../src/app/rejection-audit.js';
+import { createClientIpResolver } from '../../../src/app/client-ip.js';
 import type { AppContext } from '../../../src/app/context.js';
+import { createRedactor } from '../../../src/domain/redaction.js';
 import { createIds } from '../../../src/app/ids.js';
 import { createPasswordHasher, type PasswordHasher, type PasswordParams } from '../../../src/app/passwords.js';
 import type { CallMeta, Principal } from '../../../src/app/principal.js';
@@ -20,7 +22,8 @@ import { createSessionManager } from '../../../src/app/sessions.js';
 import { loadConfig } from '../../../src/config.js';
 import { KavachError } from '../../../src/domain/errors.js';
 import { openEmbeddedStore } from '../../../src/store/embedded/open.js';
-import type { AuditRecord, Store } from '../../../src/store/store.js';
+import type { AuditRecord } from '../../../src/domain/records.js';
+import type { Store } from '../../../src/store/store.js';
 
 export const CHEAP: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 export const ADMIN_TOKEN = 'kva_test-admin-token-0123456789abcdefghijklmnop';
@@ -78,9 +81,11 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
   const store = openEmbeddedStore({ path: ':memory:', now });
   const newId = createIds(() => t);
   const writer = createAuditWriter({ store: store.audit, logger });
-  const audit = createAuditLog({ writer, newId, now, secretNames: config.secretArgumentNames });
+  const redact = createRedactor(config.secretArgumentNames);
+  const audit = createAuditLog({ writer, newId, now, redact });
   const cache = createAgentCache({ agents: store.agents, delegations: store.delegations, users: store.users, ttlMs: 0, nowMs: () => t });
-  const ctx: AppContext = { config, store, logger, cache, audit, now, newId };
+  const clientIp = createClientIpResolver(config.trustedProxies);
+  const ctx: AppContext = { logger, cache, audit, now, newId, redact, clientIp };
   const sessions = createSessionManager({
     sessions: store.sessions,
     newId,
@@ -108,7 +113,7 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
   return {
     store,
     authenticator,
-    auth: createAuthUseCases(ctx, sessions, throttled, { hasher, commonPasswords: COMMON }),
+    auth: createAuthUseCases(ctx, store, sessions, throttled, { hasher, commonPasswords: COMMON }),
     calls,
     logs,
     now,
@@ -116,7 +121,7 @@ export function startHarness(params: PasswordParams = CHEAP): Harness {
       t += ms;
     },
     withParams: (other) =>
-      createAuthUseCases(ctx, sessions, throttled, { hasher: createPasswordHasher(other), commonPasswords: COMMON }),
+      createAuthUseCases(ctx, store, sessions, throttled, { hasher: createPasswordHasher(other), commonPasswords: COMMON }),
     principalOf: (token) => authenticator.authenticate(`Bearer ${token}`, undefined, from('127.0.0.1')),
     async auditEntries(tenantId = 'default') {
       // Capped refusals are written without being awaited: let queued writes commit first.

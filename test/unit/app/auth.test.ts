@@ -200,7 +200,7 @@ describe('sessions', () => {
   it('GetSession returns the caller’s own session, or the one behind a given token, never a token', async () => {
     const { user, session, token } = await signUp('ned@example.com');
     const caller = await h.principalOf(token);
-    const own = await h.auth.getSession(caller, '', token);
+    const own = await h.auth.getSession(caller, '');
     expect(own.session.id).toBe(session.id);
     expect(own.user.id).toBe(user.id);
     const byAdmin = await h.auth.getSession({ kind: 'admin', tenantId: 'default' }, token);
@@ -211,6 +211,27 @@ describe('sessions', () => {
     expect(byAdmin.session).not.toHaveProperty('tokenHash');
     expect(await rejection(h.auth.getSession(caller, 'kvs_short'))).toMatchObject({ kind: 'invalid_argument', field: 'session_token' });
     expect((await rejection(h.auth.getSession({ kind: 'admin', tenantId: 'default' }, ''))).kind).toBe('invalid_argument');
+  });
+
+  it('GetSession by the admin honours its tenant: another tenant’s session is not found', async () => {
+    const { session, token } = await signUp('tess@example.com');
+    expect(session.tenantId).toBe('default');
+    const elsewhere = await rejection(h.auth.getSession({ kind: 'admin', tenantId: 'acme' }, token));
+    expect(elsewhere).toMatchObject({ kind: 'not_found', message: 'no live session has this token' });
+    expect((await h.auth.getSession({ kind: 'admin', tenantId: 'default' }, token)).session.id).toBe(session.id);
+    // A user of another tenant holding the token cannot read it either.
+    const stranger = { kind: 'user', tenantId: 'acme', userId: 'usr_x', sessionId: 'ses_x' } as const;
+    expect((await rejection(h.auth.getSession(stranger, token))).kind).toBe('not_found');
+  });
+
+  it('GetSession of the caller’s own session reads it by the id its principal names', async () => {
+    const { session, token } = await signUp('ida@example.com');
+    const caller = await h.principalOf(token);
+    expect(caller).toMatchObject({ kind: 'user', sessionId: session.id });
+    expect((await h.auth.getSession(caller, '')).session.id).toBe(session.id);
+    await h.auth.signOut(caller, false);
+    // The principal outlived its session (resolved before sign-out): the read by id says so.
+    expect((await rejection(h.auth.getSession(caller, ''))).kind).toBe('unauthenticated');
   });
 
   it('SignOut ends the caller’s session only; with all, every session of the user', async () => {

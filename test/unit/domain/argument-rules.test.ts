@@ -7,7 +7,7 @@ import {
 import type { ArgumentRule, Arguments } from '../../../src/domain/types.js';
 import { globRule, rangeRule, thrownBy, valuesRule } from './builders.js';
 
-describe('argument rules (DESIGN §3.4, §3.9)', () => {
+describe('argument rules (docs/ARCHITECTURE.md#constraints)', () => {
   it.each<[string, ArgumentRule, Arguments, boolean]>([
     // glob
     ['a glob matches a string', globRule('path', 'src/*.ts'), { path: 'src/a.ts' }, true],

@@ -36,7 +36,7 @@ const onlyFromElsewhere = { ipAllowlist: ['192.168.0.0/16'] };
 const nightShift = { timeWindow: aTimeWindow({ start: '22:00', end: '06:00' }) };
 const officeHours = { timeWindow: aTimeWindow({ start: '09:00', end: '17:00' }) };
 
-describe('planDecision: matching (DESIGN §3.1, §3.9)', () => {
+describe('planDecision: matching (docs/ARCHITECTURE.md#resource-patterns)', () => {
   it.each<[string, Permission[], Partial<DecisionRequest>, string]>([
     ['no permissions at all', [], {}, 'deny NO_MATCHING_PERMISSION'],
     ['an exact pattern and action', [aPermission()], {}, 'allow mcp:github:repos'],
@@ -73,7 +73,7 @@ describe('planDecision: matching (DESIGN §3.1, §3.9)', () => {
   });
 });
 
-describe('planDecision: static constraints (DESIGN §3.4)', () => {
+describe('planDecision: static constraints (docs/ARCHITECTURE.md#constraints)', () => {
   it.each<[string, Permission[], Partial<DecisionRequest>, string]>([
     ['an IP inside the allowlist', [aPermission({ constraints: onlyFromTenNet })], {}, 'allow mcp:github:repos'],
     ['an IP outside the allowlist', [aPermission({ constraints: onlyFromTenNet })], { ip: '11.0.0.1' }, 'deny IP_NOT_ALLOWED mcp:github:repos'],
@@ -148,7 +148,7 @@ describe('planDecision: static constraints (DESIGN §3.4)', () => {
   });
 });
 
-describe('planDecision: combining permissions (DESIGN §3.2, §3.9)', () => {
+describe('planDecision: combining permissions (docs/ARCHITECTURE.md#combining-permissions)', () => {
   it.each<[string, Permission[], Partial<DecisionRequest>, string]>([
     [
       'any passing permission allows, even a less specific one',
@@ -275,7 +275,7 @@ describe('planDecision: combining permissions (DESIGN §3.2, §3.9)', () => {
   });
 });
 
-describe('planDecision: permission order does not matter (DESIGN §3.2)', () => {
+describe('planDecision: permission order does not matter (docs/ARCHITECTURE.md#combining-permissions)', () => {
   // A pool mixing every kind of pattern and constraint, so that shuffles meet ties, stateful
   // candidates and competing reasons.
   const pool: Permission[] = [

@@ -15,7 +15,7 @@ import { aPermission, aTimeWindow, globRule, rangeRule, valuesRule } from './bui
 const none: Constraints = { ipAllowlist: [], argumentRules: [], requireApproval: false };
 const c = (overrides: Partial<Constraints>): Constraints => ({ ...none, ...overrides });
 
-describe('coverPermission: resource and actions (DESIGN §3.6)', () => {
+describe('coverPermission: resource and actions (docs/ARCHITECTURE.md#delegation)', () => {
   it.each<[string, string, string[], string[], boolean]>([
     // [parent resource, child resource, parent actions, child actions, covered]
     ['mcp:github:*', 'mcp:github:repos', ['read'], ['read'], true],

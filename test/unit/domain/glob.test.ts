@@ -3,7 +3,7 @@ import { compileBitParallel, matchBitParallel, type GlobToken } from '../../../s
 import { compileGlob, validateGlob } from '../../../src/domain/glob.js';
 import { thrownBy } from './builders.js';
 
-describe('glob matching (DESIGN §3.4, §3.9)', () => {
+describe('glob matching (docs/ARCHITECTURE.md#constraints)', () => {
   it.each([
     // literal
     ['main', 'main', true],

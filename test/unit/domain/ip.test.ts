@@ -52,7 +52,7 @@ describe('normalizeIp', () => {
   });
 });
 
-describe('IP allowlists (DESIGN §3.4, §3.9)', () => {
+describe('IP allowlists (docs/ARCHITECTURE.md#constraints)', () => {
   it.each([
     // IPv4 addresses and CIDRs
     [['10.0.0.0/8'], '10.1.2.3', true],

@@ -8,7 +8,7 @@ import {
 } from '../../../src/domain/pattern.js';
 import { thrownBy } from './builders.js';
 
-describe('resource pattern matching (DESIGN §3.1, §3.9)', () => {
+describe('resource pattern matching (docs/ARCHITECTURE.md#resource-patterns)', () => {
   it.each([
     // exact
     ['mcp:github:repos', 'mcp:github:repos', true],
@@ -134,7 +134,7 @@ describe('pattern and request validation', () => {
   });
 
   it.each(['mcp:git*', 'mcp:*git', 'mcp:g*t:x', '**', 'mcp:**', '*:x*', 'mcp:github:re*'])(
-    'rejects the partial-segment pattern %j with a message saying so (DESIGN §3.1: "*" is a whole segment)',
+    'rejects the partial-segment pattern %j with a message saying so (docs/ARCHITECTURE.md#resource-patterns: "*" is a whole segment)',
     (pattern) => {
       const err = thrownBy(() => validateResourcePattern(pattern, 'permissions[0].resource'));
       expect(err.kind).toBe('invalid_argument');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RATE_LIMIT_WINDOW_MS, rateLimitWindowStart, retryAfterSeconds } from '../../../src/domain/rate-limit.js';
+import { RATE_LIMIT_WINDOW_MS, rateLimitWindowStart, retryAfterSeconds, retryAfterSecondsFromMs } from '../../../src/domain/rate-limit.js';
 
 describe('sliding-window rate limit math', () => {
   const now = Date.parse('2024-03-11T12:00:00Z');
@@ -16,5 +16,21 @@ describe('sliding-window rate limit math', () => {
 
   it('starts the window 60 minutes before now', () => {
     expect(rateLimitWindowStart(new Date(now))).toBe(now - 3_600_000);
+  });
+});
+
+describe('retryAfterSecondsFromMs', () => {
+  it('rounds the store\'s milliseconds up to whole seconds, at least 1', () => {
+    expect(retryAfterSecondsFromMs(1)).toBe(1);
+    expect(retryAfterSecondsFromMs(1000)).toBe(1);
+    expect(retryAfterSecondsFromMs(1001)).toBe(2);
+    expect(retryAfterSecondsFromMs(3_600_000)).toBe(3600);
+    expect(retryAfterSecondsFromMs(0)).toBe(1);
+  });
+
+  it('agrees with retryAfterSeconds for the same instant', () => {
+    const now = 10_000_000;
+    const oldest = now - 3_599_500;
+    expect(retryAfterSecondsFromMs(oldest + RATE_LIMIT_WINDOW_MS - now)).toBe(retryAfterSeconds(oldest, now));
   });
 });

@@ -7,7 +7,7 @@ import {
 } from '../../../src/domain/redaction.js';
 import type { Arguments } from '../../../src/domain/types.js';
 
-describe('redactArguments (DESIGN §3.9)', () => {
+describe('redactArguments (docs/ARCHITECTURE.md#audit)', () => {
   it.each<[string, Arguments, Arguments]>([
     ['an exact secret name', { password: 'hunter2', user: 'ann' }, { password: '[REDACTED]', user: 'ann' }],
     ['a name containing a secret name, any case', { GitHub_Token: 'ghp_x', X_API_KEY: 'k' }, { GitHub_Token: '[REDACTED]', X_API_KEY: '[REDACTED]' }],

@@ -5,7 +5,7 @@ import { aTimeWindow, thrownBy } from './builders.js';
 
 const at = (iso: string): Date => new Date(iso);
 
-describe('time windows (DESIGN §3.4, §3.9)', () => {
+describe('time windows (docs/ARCHITECTURE.md#constraints)', () => {
   // 2024-03-08 is a Friday. New York is on EST (UTC-5) until 2024-03-10 02:00.
   const fridayNightNewYork = aTimeWindow({ start: '22:00', end: '06:00', days: ['fri'], timeZone: 'America/New_York' });
   // Asia/Kolkata is UTC+5:30 all year; 2024-03-11 is a Monday.

@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { Health, HealthCheckResponse_ServingStatus as Status } from '../../../gen/health/v1/health_pb.js';
-import { streamShutdownInterceptor } from '../../../src/server/stream-shutdown.js';
+import { streamShutdownInterceptor } from '../../../src/api/stream-shutdown.js';
 
 /** A Health whose Watch sends one message and then waits forever, ignoring its signal. */
 function stubbornHealth(shutdown: AbortSignal) {
