@@ -8,7 +8,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createContextValues } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
 import type { Logger } from 'pino';
 import { callMetaKey } from './api/context.js';
 import { createHealth, type HealthService } from './api/health.js';
@@ -23,10 +24,12 @@ import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
+import { guardHandler } from './server/edge-guard.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
 import { withOuterInterceptors } from './server/router.js';
+import { createRpcAdapter } from './server/rpc-adapter.js';
 import { shuttingDownError, streamShutdownInterceptor } from './server/stream-shutdown.js';
 
 export interface ServerOptions {
@@ -83,9 +86,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const outer = [observeInterceptor(metrics, logger), streamShutdownInterceptor(streamsShutdown.signal)];
   const requestIds = new WeakMap<NodeReq, string>();
   const kavachRoutes = routes(app, { health, logger });
-  const rpc = connectNodeAdapter({
+  const compressions = [compressionGzip, compressionBrotli];
+  // Unknown JSON field names and enum names are errors, as in the protobuf JSON spec (connect-es
+  // ignores them by default). Unknown binary fields are kept, so that the strict-input
+  // interceptor can refuse them by number.
+  const jsonOptions = { ignoreUnknownFields: false };
+  const binaryOptions = { readUnknownFields: true };
+  const rpc = createRpcAdapter({
     routes: (router) => kavachRoutes(withOuterInterceptors(router, outer)),
     interceptors: outer,
+    jsonOptions,
+    binaryOptions,
+    acceptCompression: compressions,
     readMaxBytes: config.maxRequestBytes,
     // Compressing a response costs more server CPU than the decision it carries (gzip was ~20%
     // of an AuthorizeBatch call), and most answers are small. Requests may still be compressed;
@@ -94,6 +106,19 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     shutdownSignal: callsShutdown.signal,
     contextValues: (req) =>
       createContextValues().set(callMetaKey, callMetaOf(req, requestIds.get(req) ?? requestIdFrom(undefined))),
+    wrap: (handler) =>
+      guardHandler(handler, {
+        maxRequestBytes: config.maxRequestBytes,
+        binaryOptions,
+        compressions,
+        onRefused: (procedure, protocol, error, req) => {
+          const code = codeToString(error.code);
+          const requestId = req.contextValues?.get(callMetaKey).requestId;
+          metrics.rpcCalls.inc({ procedure, code });
+          logger.info({ requestId, procedure, protocol, code, reason: error.rawMessage }, 'rpc refused at the edge');
+        },
+      }),
+    logger,
   });
   const cors = createCorsPolicy(config.corsOrigins);
   const endpoints = createHttpEndpoints({

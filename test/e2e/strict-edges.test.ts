@@ -1,0 +1,317 @@
+/**
+ * Strict edges (issue 11, items 1, 2, 3 and the size and nesting parts of 9), against the real
+ * server over hand-built requests on every protocol: no client mistake is stored as something
+ * else, and none is answered `Internal`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentService, CreateAgentRequestSchema, ListAgentsRequestSchema, UpdateAgentRequestSchema } from '../../gen/kavach/v1/agent_service_pb.js';
+import { ExportAuditRequestSchema, QueryAuditRequestSchema } from '../../gen/kavach/v1/audit_service_pb.js';
+import { AuthorizeRequestSchema } from '../../gen/kavach/v1/authorize_service_pb.js';
+import { CreateDelegationRequestSchema } from '../../gen/kavach/v1/delegation_service_pb.js';
+import { AgentType, type AgentStatus, type Weekday } from '../../gen/kavach/v1/types_pb.js';
+import { frame, rawClient, type RawClient, type WireProtocol } from '../support/raw-rpc.js';
+import { aSuffix } from '../support/requests.js';
+import { startServer, type RunningServer } from '../support/server.js';
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+const YEAR_10000 = 253_402_300_800n;
+
+let srv: RunningServer;
+let wire: RawClient;
+let dataDir: string;
+let ownerId: string;
+const logLines: string[] = [];
+
+const admin = () => ({ authorization: `Bearer ${srv.adminToken}` });
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const binary = <S extends DescMessage>(schema: S, init: MessageInitShape<S>) => toBinary(schema, create(schema, init));
+/** Frames a body for the enveloped protocols, leaves it as is for Connect unary. */
+const body = (protocol: WireProtocol, data: Uint8Array) => (protocol.startsWith('connect-') && !protocol.startsWith('connect-stream') ? data : frame(data));
+/** Appends field 99 (varint 1), which no Kavach message defines. */
+const withUnknownField = (data: Uint8Array) => new Uint8Array([...data, 0x98, 0x06, 0x01]);
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      logLines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'kavach-strict-'));
+  srv = await startServer({ KAVACH_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES) }, undefined, { logger: pino({ level: 'info' }, sink), dataDir });
+  wire = rawClient(srv.url);
+  const res = await fetch(`${srv.url}/kavach.v1.AuthService/SignUp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `strict-${aSuffix()}@example.com`, password: `Kv-${aSuffix()}-${aSuffix()}-horse`, name: 'Strict' }),
+  });
+  expect(res.status).toBe(200);
+  ownerId = ((await res.json()) as { user: { id: string } }).user.id;
+});
+afterAll(async () => {
+  wire.close();
+  await srv.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const createAgentJson = (permission: unknown) => ({ ownerId, name: `strict-${aSuffix()}`, type: 'AGENT_TYPE_AUTONOMOUS', permissions: [permission] });
+const CREATE = '/kavach.v1.AgentService/CreateAgent';
+const LIST = '/kavach.v1.AgentService/ListAgents';
+
+describe('item 1: unknown JSON field names and enum values are InvalidArgument naming them', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['a misspelt ipAllowlist', { resource: 'mcp:git:*', actions: ['read'], constraints: { ipAllowList: ['10.0.0.0/8'] } }, /ipAllowList/],
+    ['constraint for constraints', { resource: 'mcp:git:*', actions: ['read'], constraint: { maxCallsPerHour: 5 } }, /constraint/],
+    [
+      'an unknown weekday',
+      { resource: 'mcp:git:*', actions: ['read'], constraints: { timeWindow: { start: '09:00', end: '17:00', days: ['funday'], timeZone: 'UTC' } } },
+      /funday/,
+    ],
+  ];
+  for (const protocol of ['connect-json', 'grpc-web-json', 'grpc-json'] as const) {
+    for (const [name, permission, named] of cases) {
+      it(`${name} over ${protocol}`, async () => {
+        const answer = await wire.call(CREATE, protocol, body(protocol, json(createAgentJson(permission))), admin());
+        expect(answer.code).toBe('invalid_argument');
+        expect(answer.message).toMatch(named);
+      });
+    }
+    it(`an unknown status in ListAgents over ${protocol}`, async () => {
+      const answer = await wire.call(LIST, protocol, body(protocol, json({ status: 'AGENT_STATUS_SLEEPING' })), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/AGENT_STATUS_SLEEPING/);
+    });
+  }
+
+  it('an unknown field in a server-streaming request over Connect streaming JSON', async () => {
+    const answer = await wire.call('/kavach.v1.AuditService/ExportAudit', 'connect-stream-json', frame(json({ formatt: 'EXPORT_FORMAT_CSV' })), admin());
+    expect(answer.code).toBe('invalid_argument');
+    expect(answer.message).toMatch(/formatt/);
+  });
+
+  for (const protocol of ['connect-proto', 'grpc', 'grpc-web'] as const) {
+    it(`an unknown binary field is refused naming its number over ${protocol}`, async () => {
+      const data = withUnknownField(binary(CreateAgentRequestSchema, { ownerId, name: `s-${aSuffix()}`, type: AgentType.AUTONOMOUS }));
+      const answer = await wire.call(CREATE, protocol, body(protocol, data), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/unknown field number 99/);
+    });
+    it(`an unknown enum number is refused naming the field over ${protocol}`, async () => {
+      const answer = await wire.call(LIST, protocol, body(protocol, binary(ListAgentsRequestSchema, { status: 42 as AgentStatus })), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/^status: 42 is not a value of kavach\.v1\.AgentStatus/);
+    });
+    it(`an unknown enum number in a repeated field deep down is refused with its path over ${protocol}`, async () => {
+      const data = binary(CreateAgentRequestSchema, {
+        ownerId,
+        name: `s-${aSuffix()}`,
+        type: AgentType.AUTONOMOUS,
+        permissions: [{ resource: 'mcp:git:*', actions: ['read'], constraints: { timeWindow: { start: '09:00', end: '17:00', days: [1, 9 as Weekday], timeZone: 'UTC' } } }],
+      });
+      const answer = await wire.call(CREATE, protocol, body(protocol, data), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toContain('permissions[0].constraints.time_window.days[1]: 9 is not a value of kavach.v1.Weekday');
+    });
+  }
+});
+
+describe('item 2: timestamps are range-checked at the edge and legacy values read back clamped', () => {
+  const badTimes: [string, { seconds: bigint; nanos?: number }, RegExp][] = [
+    ['year 10000', { seconds: YEAR_10000 }, /expires_at: seconds 253402300800 is outside/],
+    ['before year 1', { seconds: -62_135_596_801n }, /expires_at: seconds -62135596801 is outside/],
+    ['nanos of a billion', { seconds: 2_000_000_000n, nanos: 1_000_000_000 }, /expires_at: nanos 1000000000 is outside/],
+    ['negative nanos', { seconds: 2_000_000_000n, nanos: -1 }, /expires_at: nanos -1 is outside/],
+  ];
+  for (const protocol of ['connect-proto', 'grpc', 'grpc-web'] as const) {
+    for (const [name, expiresAt, named] of badTimes) {
+      it(`CreateAgent with expires_at ${name} over ${protocol}`, async () => {
+        const data = binary(CreateAgentRequestSchema, { ownerId, name: `t-${aSuffix()}`, type: AgentType.AUTONOMOUS, expiresAt });
+        const answer = await wire.call(CREATE, protocol, body(protocol, data), admin());
+        expect(answer.code).toBe('invalid_argument');
+        expect(answer.message).toMatch(named);
+      });
+    }
+  }
+
+  it('UpdateAgent, CreateDelegation, QueryAudit and ExportAudit time fields too', async () => {
+    const agent = await wire.call(CREATE, 'connect-json', json(createAgentJson({ resource: 'mcp:git:*', actions: ['read'] })), admin());
+    expect(agent.code).toBe('ok');
+    const far = { seconds: YEAR_10000 };
+    const update = await wire.call(
+      '/kavach.v1.AgentService/UpdateAgent',
+      'grpc',
+      frame(binary(UpdateAgentRequestSchema, { agentId: 'agt_x', expiresAt: far })),
+      admin(),
+    );
+    expect(update.code).toBe('invalid_argument');
+    expect(update.message).toMatch(/^expires_at: seconds 253402300800 is outside/);
+    const delegation = await wire.call(
+      '/kavach.v1.DelegationService/CreateDelegation',
+      'grpc',
+      frame(binary(CreateDelegationRequestSchema, { fromAgentId: 'agt_x', toAgentId: 'agt_y', expiresAt: far })),
+      admin(),
+    );
+    expect(delegation.code).toBe('invalid_argument');
+    expect(delegation.message).toMatch(/^expires_at: seconds 253402300800 is outside/);
+    const query = await wire.call('/kavach.v1.AuditService/QueryAudit', 'grpc-web', frame(binary(QueryAuditRequestSchema, { filter: { since: { seconds: 1n, nanos: -5 } } })), admin());
+    expect(query.code).toBe('invalid_argument');
+    expect(query.message).toMatch(/^filter\.since: nanos -5 is outside/);
+    const exported = await wire.call('/kavach.v1.AuditService/ExportAudit', 'grpc', frame(binary(ExportAuditRequestSchema, { filter: { until: far } })), admin());
+    expect(exported.code).toBe('invalid_argument');
+    expect(exported.message).toMatch(/^filter\.until: seconds 253402300800 is outside/);
+  });
+
+  it('an out-of-range expiry already in the store reads back over JSON as 9999-12-31T23:59:59Z, never a 500', async () => {
+    const name = `legacy-${aSuffix()}`;
+    const created = await fetch(`${srv.url}${CREATE}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify(createAgentJson({ resource: 'mcp:git:*', actions: ['read'] })),
+    });
+    expect(created.status).toBe(200);
+    const { agent } = (await created.json()) as { agent: { id: string } };
+    // What an older server let through: year 10000 (and year -1) written straight into the file.
+    const db = new Database(path.join(dataDir, 'kavach.db'));
+    try {
+      db.prepare('UPDATE agents SET expires_at = ?, name = ? WHERE id = ?').run(Number(YEAR_10000) * 1000 + 5000, name, agent.id);
+    } finally {
+      db.close();
+    }
+    const got = await fetch(`${srv.url}/kavach.v1.AgentService/GetAgent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify({ agentId: agent.id }),
+    });
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { agent: { expiresAt: string } }).agent.expiresAt).toBe('9999-12-31T23:59:59.999999999Z');
+    const list = await fetch(`${srv.url}${LIST}`, { method: 'POST', headers: { 'content-type': 'application/json', ...admin() }, body: JSON.stringify({ ownerId }) });
+    expect(list.status).toBe(200);
+    const listed = ((await list.json()) as { agents: { id: string; expiresAt?: string }[] }).agents.find((a) => a.id === agent.id);
+    expect(listed?.expiresAt).toBe('9999-12-31T23:59:59.999999999Z');
+  });
+});
+
+/** A google.protobuf.Struct nested `depth` levels: {"a": {"a": ... {}}}. */
+function nestedJson(depth: number): unknown {
+  let value: unknown = {};
+  for (let i = 0; i < depth; i++) value = { a: value };
+  return value;
+}
+
+describe('item 3: malformed binary protobuf is InvalidArgument on unary and streaming RPCs, logged and counted', () => {
+  const valid = () => binary(ListAgentsRequestSchema, { ownerId: 'usr_x' });
+  const malformed: [string, () => Uint8Array][] = [
+    ['truncated', () => valid().subarray(0, 4)],
+    ['a wrong wire type', () => new Uint8Array([0x0d, 0x01, 0x02, 0x03, 0x04])], // owner_id (a string) as fixed32
+    ['invalid UTF-8 in a string', () => new Uint8Array([0x0a, 0x02, 0xc3, 0x28])],
+    ['a varint that never ends', () => new Uint8Array([0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+  ];
+  for (const protocol of ['connect-proto', 'grpc', 'grpc-web'] as const) {
+    for (const [name, bytes] of malformed) {
+      it(`${name} on unary ListAgents over ${protocol}`, async () => {
+        const answer = await wire.call(LIST, protocol, body(protocol, bytes()), admin());
+        expect(answer.code).toBe('invalid_argument');
+        expect(answer.message).toMatch(/not a valid binary kavach\.v1\.ListAgentsRequest/);
+      });
+    }
+  }
+  for (const protocol of ['connect-stream-proto', 'grpc', 'grpc-web'] as const) {
+    it(`truncated on server-streaming ExportAudit over ${protocol}`, async () => {
+      const answer = await wire.call('/kavach.v1.AuditService/ExportAudit', protocol, frame(new Uint8Array([0x08, 0x01, 0x12, 0x09, 0x0a])), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/not a valid binary kavach\.v1\.ExportAuditRequest/);
+    });
+  }
+
+  it('a unary refusal reaches the log and the metrics', async () => {
+    const before = logLines.length;
+    const answer = await wire.call(LIST, 'grpc', frame(new Uint8Array([0x0a, 0x05, 0x61])), admin());
+    expect(answer.code).toBe('invalid_argument');
+    const line = logLines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'rpc refused at the edge');
+    expect(line).toMatchObject({ procedure: LIST, protocol: 'grpc', code: 'invalid_argument' });
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    expect(metrics).toMatch(/kavach_rpc_calls_total\{procedure="\/kavach\.v1\.AgentService\/ListAgents",code="invalid_argument"\} [1-9]/);
+  });
+});
+
+describe('item 9: oversized requests and deep nesting', () => {
+  const bigListRequest = (bytes: number) => binary(ListAgentsRequestSchema, { ownerId: 'x'.repeat(bytes) });
+  for (const protocol of ['connect-proto', 'connect-json', 'grpc', 'grpc-web'] as const) {
+    it(`a request over the limit is ResourceExhausted naming KAVACH_MAX_REQUEST_BYTES over ${protocol}`, async () => {
+      const data = protocol === 'connect-json' ? json({ ownerId: 'x'.repeat(MAX_REQUEST_BYTES) }) : bigListRequest(MAX_REQUEST_BYTES);
+      const answer = await wire.call(LIST, protocol, body(protocol, data), admin());
+      expect(answer.code).toBe('resource_exhausted');
+      expect(answer.message).toContain(`over the limit of ${MAX_REQUEST_BYTES} bytes set by KAVACH_MAX_REQUEST_BYTES`);
+      expect(answer.message).not.toMatch(/readMaxBytes/);
+    });
+  }
+
+  it('a Connect unary request over the limit over HTTP/1.1 is 429 naming the setting', async () => {
+    const res = await fetch(`${srv.url}${LIST}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify({ ownerId: 'x'.repeat(MAX_REQUEST_BYTES) }),
+    });
+    expect(res.status).toBe(429);
+    const error = (await res.json()) as { code: string; message: string };
+    expect(error.code).toBe('resource_exhausted');
+    expect(error.message).toMatch(/KAVACH_MAX_REQUEST_BYTES/);
+  });
+
+  // connect-node clients write a large message in one go; an answer that arrives while most of it
+  // is still queued made Node reset the stream on the client's side (ENHANCE_YOUR_CALM, read as
+  // Internal), so the server reads the rest before it answers.
+  const transports = {
+    grpc: () => createGrpcTransport({ baseUrl: srv.url }),
+    'connect (binary, HTTP/2)': () => createConnectTransport({ baseUrl: srv.url, httpVersion: '2', useBinaryFormat: true }),
+    'grpc-web (HTTP/2)': () => createGrpcWebTransport({ baseUrl: srv.url, httpVersion: '2' }),
+  };
+  for (const [name, transport] of Object.entries(transports)) {
+    it(`20 MB from a connect-node client over ${name} is ResourceExhausted, not Internal`, async () => {
+      const client = createClient(AgentService, transport());
+      const error = await client.listAgents({ ownerId: 'x'.repeat(20 * 1024 * 1024) }, { headers: admin() }).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect(error?.code).toBe(Code.ResourceExhausted);
+      expect(error?.rawMessage).toMatch(/over the limit of 65536 bytes set by KAVACH_MAX_REQUEST_BYTES/);
+    });
+  }
+
+  const authorizeJson = (args: unknown) => json({ agentId: '', action: 'read', resource: 'mcp:git:repos', arguments: args });
+  for (const protocol of ['connect-json', 'grpc-web-json'] as const) {
+    it(`a Struct nested 50 deep is InvalidArgument naming the bound over ${protocol}`, async () => {
+      const answer = await wire.call('/kavach.v1.AuthorizeService/Authorize', protocol, body(protocol, authorizeJson(nestedJson(50))), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/^arguments(\.fields\["a"\]\.struct_value)+: is nested deeper than 32 levels/);
+    });
+  }
+  for (const protocol of ['connect-proto', 'grpc', 'grpc-web'] as const) {
+    it(`a Struct nested 50 deep in binary is InvalidArgument over ${protocol}`, async () => {
+      const data = binary(AuthorizeRequestSchema, { action: 'read', resource: 'mcp:git:repos', arguments: nestedJson(50) as never });
+      const answer = await wire.call('/kavach.v1.AuthorizeService/Authorize', protocol, body(protocol, data), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/recursion depth|nested deeper than 32/);
+    });
+  }
+  it('a Struct nested 30 deep is still accepted (the bound is 32)', async () => {
+    const created = await fetch(`${srv.url}${CREATE}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify(createAgentJson({ resource: 'mcp:git:*', actions: ['read'] })),
+    });
+    const { agent } = (await created.json()) as { agent: { id: string } };
+    const request = json({ agentId: agent.id, action: 'read', resource: 'mcp:git:repos', arguments: nestedJson(30) });
+    const answer = await wire.call('/kavach.v1.AuthorizeService/Authorize', 'connect-json', request, admin());
+    expect(answer).toMatchObject({ code: 'ok' });
+  });
+});
