@@ -99,6 +99,50 @@ function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether `text` holds a `\uD800`..`\uDFFF` escape that is not half of a surrogate pair. Such a
+ * string cannot be a protobuf string (UTF-8), and connect-es echoes the bad value in its error
+ * message, whose gRPC encoding (encodeURIComponent) throws on it: the call would never end.
+ */
+export function hasLoneSurrogateEscape(text: string): boolean {
+  if (!text.includes('\\u')) return false;
+  let pendingHigh = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '\\') {
+      if (pendingHigh) return true;
+      continue;
+    }
+    const next = text[i + 1];
+    if (next !== 'u') {
+      if (pendingHigh) return true;
+      i++; // any other escape, `\\` included, is two characters
+      continue;
+    }
+    const code = Number.parseInt(text.slice(i + 2, i + 6), 16);
+    i += 5;
+    const high = code >= 0xd800 && code <= 0xdbff;
+    const low = code >= 0xdc00 && code <= 0xdfff;
+    if (pendingHigh !== low) return true;
+    pendingHigh = high;
+  }
+  return pendingHigh;
+}
+
+/** A JSON message must be valid UTF-8 and name no lone surrogate; the JSON parser judges the rest. */
+function checkJsonText(bytes: Uint8Array): void {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ConnectError('the request is not valid UTF-8 JSON', Code.InvalidArgument);
+  }
+  if (hasLoneSurrogateEscape(text)) {
+    throw new ConnectError('the request JSON holds a \\u escape of a lone surrogate, which no protobuf string can hold', Code.InvalidArgument);
+  }
+}
+
 interface Checker {
   /** Throws when `data` (one message, as sent) is compressed badly, too large once inflated, or not valid binary protobuf. */
   (data: Uint8Array, compressed: boolean): Promise<void>;
@@ -111,6 +155,9 @@ function createChecker(handler: UniversalHandler, framing: Framing, req: Univers
   return async (data, compressed) => {
     let bytes = data;
     if (compressed) {
+      if (encoding === 'identity') {
+        throw new ConnectError(`the request message is flagged compressed but the request names no ${framing.encodingHeader}`, Code.InvalidArgument);
+      }
       // An unsupported encoding is connect-es's to refuse (Unimplemented), with the list it supports.
       if (compression === undefined) return;
       try {
@@ -120,7 +167,7 @@ function createChecker(handler: UniversalHandler, framing: Framing, req: Univers
         throw new ConnectError(`the request message is not valid ${encoding} data`, Code.InvalidArgument);
       }
     }
-    if (!framing.binary) return;
+    if (!framing.binary) return checkJsonText(bytes);
     try {
       fromBinary(handler.method.input, bytes, opt.binaryOptions);
     } catch (e) {

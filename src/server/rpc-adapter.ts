@@ -1,10 +1,11 @@
 /**
- * connect-node's adapter, with two differences: every handler is wrapped in the edge guard
- * (src/server/edge-guard.ts), and a handler that fails outside any call's error handling is
- * logged through pino instead of `console.error`.
+ * connect-node's adapter, with three differences: every handler is wrapped in the edge guard
+ * (src/server/edge-guard.ts); a handler that fails outside any call's error handling is logged
+ * through pino instead of `console.error`; and such a call is reset rather than left open
+ * (connect-node leaves the response unanswered, so the client hangs until its own timeout).
  */
 import type http from 'node:http';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from '@connectrpc/connect';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import type { UniversalHandler } from '@connectrpc/connect/protocol';
@@ -40,6 +41,12 @@ export function createRpcAdapter(options: RpcAdapterOptions): (req: NodeReq, res
         // Aborted: the client went away while the response was written.
         if (ConnectError.from(reason).code === Code.Aborted) return;
         options.logger.error({ err: reason, rpc: `${handler.service.typeName}/${handler.method.name}` }, 'rpc handler failed');
+        // Never leave the call open: the client would wait for an answer that is not coming.
+        if ('stream' in res) {
+          if (!res.stream.closed) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        } else {
+          res.destroy();
+        }
       });
   };
 }

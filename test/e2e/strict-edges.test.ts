@@ -232,6 +232,32 @@ describe('item 3: malformed binary protobuf is InvalidArgument on unary and stre
     });
   }
 
+  for (const protocol of ['grpc', 'grpc-web'] as const) {
+    it(`a message flagged compressed with no grpc-encoding is InvalidArgument over ${protocol}`, async () => {
+      const framed = frame(binary(ListAgentsRequestSchema, {}), 0x01);
+      const answer = await wire.call(LIST, protocol, framed, admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/flagged compressed but the request names no grpc-encoding/);
+    });
+  }
+
+  // The bad value is echoed in the parser's message, and gRPC's encoding of that message threw
+  // on a lone surrogate: the call was never answered.
+  for (const protocol of ['grpc-json', 'grpc-web-json', 'connect-json'] as const) {
+    it(`a JSON lone surrogate escape is answered InvalidArgument, not left hanging, over ${protocol}`, async () => {
+      const text = new TextEncoder().encode('{"pageSize":"\\ud8fcx"}');
+      const answer = await wire.call(LIST, protocol, body(protocol, text), admin(), 5_000);
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/lone surrogate/);
+    });
+  }
+  it('JSON that is not valid UTF-8 is InvalidArgument, not silently repaired', async () => {
+    const text = new Uint8Array([...new TextEncoder().encode('{"ownerId":"'), 0xc3, 0x28, ...new TextEncoder().encode('"}')]);
+    const answer = await wire.call(LIST, 'connect-json', text, admin());
+    expect(answer.code).toBe('invalid_argument');
+    expect(answer.message).toMatch(/not valid UTF-8/);
+  });
+
   it('a unary refusal reaches the log and the metrics', async () => {
     const before = logLines.length;
     const answer = await wire.call(LIST, 'grpc', frame(new Uint8Array([0x0a, 0x05, 0x61])), admin());

@@ -133,7 +133,18 @@ export function decodeAnswer(
 }
 
 export interface RawClient {
-  call(procedure: string, protocol: WireProtocol, body: Uint8Array, headers?: Record<string, string>, timeoutMs?: number): Promise<WireAnswer>;
+  /**
+   * `liveStreamMs`: a server stream still open (not answered yet, or answered 200 with no status
+   * yet) after this long is cancelled and reported as code `open` (TailAudit never ends by itself).
+   */
+  call(
+    procedure: string,
+    protocol: WireProtocol,
+    body: Uint8Array,
+    headers?: Record<string, string>,
+    timeoutMs?: number,
+    liveStreamMs?: number,
+  ): Promise<WireAnswer>;
   readonly session: http2.ClientHttp2Session;
   close(): void;
 }
@@ -145,7 +156,7 @@ export function rawClient(url: string): RawClient {
   session.on('error', () => undefined);
   return {
     session,
-    call(procedure, protocol, body, headers = {}, timeoutMs = 10_000) {
+    call(procedure, protocol, body, headers = {}, timeoutMs = 10_000, liveStreamMs = undefined) {
       return new Promise((resolve, reject) => {
         const req = session.request({
           ':method': 'POST',
@@ -159,6 +170,15 @@ export function rawClient(url: string): RawClient {
           req.close(http2.constants.NGHTTP2_CANCEL);
           reject(new Error(`no answer to ${procedure} over ${protocol} in ${timeoutMs} ms`));
         }, timeoutMs);
+        const live =
+          liveStreamMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                if (status !== 0 && (status !== 200 || responseHeaders['grpc-status'] !== undefined)) return;
+                clearTimeout(timer);
+                req.close(http2.constants.NGHTTP2_CANCEL);
+                resolve({ code: 'open', message: '', httpStatus: status });
+              }, liveStreamMs);
         let status = 0;
         let responseHeaders: http2.IncomingHttpHeaders = {};
         let trailers: http2.IncomingHttpHeaders = {};
@@ -173,10 +193,12 @@ export function rawClient(url: string): RawClient {
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('error', (err) => {
           clearTimeout(timer);
+          clearTimeout(live);
           reject(err);
         });
         req.on('end', () => {
           clearTimeout(timer);
+          clearTimeout(live);
           resolve(decodeAnswer(protocol, status, responseHeaders, trailers, Buffer.concat(chunks)));
         });
         req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
