@@ -19,6 +19,7 @@
  */
 import type { DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
+import { NullValue, type ListValue, type Struct, type Value } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../domain/errors.js';
 
 /** How deep Struct and ListValue values may nest (arguments, metadata); 32 is far more than any real tool call. */
@@ -60,6 +61,50 @@ function checkEnum(field: DescField, value: number, path: string): void {
   }
 }
 
+function assertNoUnknown(message: Message, path: string): void {
+  const unknown = message.$unknown;
+  if (unknown !== undefined && unknown.length > 0) {
+    throw invalidArgument(path === '' ? message.$typeName : path, `unknown field number ${unknown[0]?.no} (this server does not know it)`);
+  }
+}
+
+// Struct, Value and ListValue are walked on their plain shape: `arguments` are the largest and
+// most frequent values, and this is several times cheaper than going through reflection.
+function walkStruct(struct: Struct, path: string, depth: number): void {
+  assertNoUnknown(struct, path);
+  if (depth + 1 > MAX_STRUCT_DEPTH) throw invalidArgument(path, `is nested deeper than ${MAX_STRUCT_DEPTH} levels`);
+  for (const [key, value] of Object.entries(struct.fields)) walkValue(value, `${path}.fields["${key}"]`, depth + 1);
+}
+
+function walkList(list: ListValue, path: string, depth: number): void {
+  assertNoUnknown(list, path);
+  if (depth + 1 > MAX_STRUCT_DEPTH) throw invalidArgument(path, `is nested deeper than ${MAX_STRUCT_DEPTH} levels`);
+  list.values.forEach((value, i) => walkValue(value, `${path}.values[${i}]`, depth + 1));
+}
+
+function walkValue(value: Value, path: string, depth: number): void {
+  assertNoUnknown(value, path);
+  const kind = value.kind;
+  switch (kind.case) {
+    case 'numberValue':
+      if (!Number.isFinite(kind.value)) throw invalidArgument(`${path}.number_value`, 'must be a finite number');
+      break;
+    case 'nullValue': {
+      const n: number = kind.value;
+      if (n !== NullValue.NULL_VALUE) throw invalidArgument(`${path}.null_value`, `${n} is not a value of google.protobuf.NullValue`);
+      break;
+    }
+    case 'structValue':
+      walkStruct(kind.value, `${path}.struct_value`, depth);
+      break;
+    case 'listValue':
+      walkList(kind.value, `${path}.list_value`, depth);
+      break;
+    default:
+      break;
+  }
+}
+
 function walk(m: ReflectMessage, path: string, structDepth: number): void {
   const unknown = m.getUnknown();
   if (unknown !== undefined && unknown.length > 0) {
@@ -71,16 +116,11 @@ function walk(m: ReflectMessage, path: string, structDepth: number): void {
     case 'google.protobuf.Duration':
       return checkDuration(m, path);
     case 'google.protobuf.Struct':
+      return walkStruct(m.message as Struct, path, structDepth);
     case 'google.protobuf.ListValue':
-      if (++structDepth > MAX_STRUCT_DEPTH) throw invalidArgument(path, `is nested deeper than ${MAX_STRUCT_DEPTH} levels`);
-      break;
-    case 'google.protobuf.Value': {
-      const number = m.desc.field.numberValue;
-      if (number !== undefined && m.isSet(number) && !Number.isFinite(m.get(number))) {
-        throw invalidArgument(path, 'must be a finite number');
-      }
-      break;
-    }
+      return walkList(m.message as ListValue, path, structDepth);
+    case 'google.protobuf.Value':
+      return walkValue(m.message as Value, path, structDepth);
   }
   for (const field of m.fields) {
     if (!m.isSet(field)) continue;

@@ -166,5 +166,6 @@ it(
     // Most requests must be refused as the client's mistake, or the fuzzer is not reaching the checks.
     expect((codes.get('invalid_argument') ?? 0) / TOTAL).toBeGreaterThan(0.3);
   },
-  240_000,
+  // No assertion on time; the bound only stops a run that stalls (a loaded 2-core machine took ~200 s).
+  600_000,
 );
