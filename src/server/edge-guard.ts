@@ -15,6 +15,10 @@
  *   fails it is InvalidArgument saying why. Only bytes that decode pass on, so connect-es's
  *   parse of them cannot fail.
  *
+ * (The Connect spec leaves how a server answers invalid requests open:
+ * https://github.com/connectrpc/connectrpc.com/issues/169; no connect-es issue about the
+ * Internal code was found.)
+ *
  * Errors thrown by the body surface unchanged through every protocol. Interceptors never see a
  * unary call refused here, so `onRefused` reports it (log line and metrics); streaming calls read
  * their input inside the interceptors, which report them as usual.
