@@ -197,7 +197,7 @@ async function* guardRaw(body: AsyncIterable<Uint8Array>, check: Checker, limit:
 }
 
 /** gRPC, gRPC-Web and Connect streaming: 5-byte envelopes (flags, big-endian length), each checked. */
-async function* guardEnveloped(body: AsyncIterable<Uint8Array>, check: Checker, limit: number): AsyncGenerator<Uint8Array> {
+async function* guardEnveloped(body: AsyncIterable<Uint8Array>, check: Checker, limit: number, drain: boolean): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array = new Uint8Array(0);
   let read = 0;
   const it = body[Symbol.asyncIterator]();
@@ -208,7 +208,11 @@ async function* guardEnveloped(body: AsyncIterable<Uint8Array>, check: Checker, 
     while (pending.byteLength >= 5) {
       const flags = pending[0] ?? 0;
       const length = new DataView(pending.buffer, pending.byteOffset, 5).getUint32(1);
-      if (length > limit) return drainThenThrow(it, read, tooLarge(length, limit));
+      if (length > limit) {
+        const error = tooLarge(length, limit);
+        if (!drain) throw error;
+        return drainThenThrow(it, read, error);
+      }
       if (pending.byteLength < 5 + length) break;
       const envelope = pending.subarray(0, 5 + length);
       pending = pending.subarray(5 + length);
@@ -237,7 +241,8 @@ export function guardHandler(handler: UniversalHandler, opt: EdgeGuardOptions): 
     const check = createChecker(handler, framing, req, opt);
     let source: AsyncIterable<Uint8Array>;
     if (framing.enveloped) {
-      source = guardEnveloped(body, check, limit);
+      // A client-streaming or bidi client may keep its side open, waiting for an answer: there is no end to read to.
+      source = guardEnveloped(body, check, limit, handler.method.methodKind === 'unary' || handler.method.methodKind === 'server_streaming');
     } else {
       const declared = parseLength(req.header.get('content-length'));
       if (declared !== undefined && declared > limit) {
