@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAgentRequestSchema, ListAgentsRequestSchema, UpdateAgentRequestSchema } from '../../gen/kavach/v1/agent_service_pb.js';
 import { ExportAuditRequestSchema, QueryAuditRequestSchema } from '../../gen/kavach/v1/audit_service_pb.js';
 import { CreateDelegationRequestSchema } from '../../gen/kavach/v1/delegation_service_pb.js';
-import { AgentType, type AgentStatus, type Weekday } from '../../gen/kavach/v1/types_pb.js';
+import { AgentType, PermissionSchema, type AgentStatus, type Weekday } from '../../gen/kavach/v1/types_pb.js';
 import { frame, rawClient, type RawClient, type WireProtocol } from '../support/raw-rpc.js';
 import { aSuffix } from '../support/requests.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -101,6 +101,15 @@ describe('item 1: unknown JSON field names and enum values are InvalidArgument n
       const answer = await wire.call(CREATE, protocol, body(protocol, data), admin());
       expect(answer.code).toBe('invalid_argument');
       expect(answer.message).toMatch(/unknown field number 99/);
+    });
+    it(`an unknown binary field deep down is refused with its path over ${protocol}`, async () => {
+      const permission = binary(PermissionSchema, { resource: 'mcp:git:*', actions: ['read'], constraints: { requireApproval: true } });
+      // CreateAgentRequest.permissions (field 4) holding a Permission with field 99 appended.
+      const inner = withUnknownField(permission);
+      const data = new Uint8Array([...binary(CreateAgentRequestSchema, { ownerId, name: `s-${aSuffix()}`, type: AgentType.AUTONOMOUS }), 0x22, inner.byteLength, ...inner]);
+      const answer = await wire.call(CREATE, protocol, body(protocol, data), admin());
+      expect(answer.code).toBe('invalid_argument');
+      expect(answer.message).toMatch(/^permissions\[0\]: unknown field number 99/);
     });
     it(`an unknown enum number is refused naming the field over ${protocol}`, async () => {
       const answer = await wire.call(LIST, protocol, body(protocol, binary(ListAgentsRequestSchema, { status: 42 as AgentStatus })), admin());
