@@ -13,7 +13,9 @@
  *   soon as the size is known, before the rest is read;
  * - a binary message is decoded once with the same decoder and options connect-es uses; if that
  *   fails it is InvalidArgument saying why. Only bytes that decode pass on, so connect-es's
- *   parse of them cannot fail.
+ *   parse of them cannot fail;
+ * - a JSON message must be UTF-8, hold no lone surrogate escape, and use only known keys and
+ *   enum names (src/api/strict-json.ts), each refusal naming the field path.
  *
  * (The Connect spec leaves how a server answers invalid requests open:
  * https://github.com/connectrpc/connectrpc.com/issues/169; no connect-es issue about the
@@ -23,9 +25,10 @@
  * unary call refused here, so `onRefused` reports it (log line and metrics); streaming calls read
  * their input inside the interceptors, which report them as usual.
  */
-import { fromBinary, type BinaryReadOptions } from '@bufbuild/protobuf';
+import { fromBinary, type BinaryReadOptions, type DescMessage } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Compression, UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
+import { unknownJsonProblem } from '../api/strict-json.js';
 
 export interface EdgeGuardOptions {
   readonly maxRequestBytes: number;
@@ -134,8 +137,11 @@ export function hasLoneSurrogateEscape(text: string): boolean {
   return pendingHigh;
 }
 
-/** A JSON message must be valid UTF-8 and name no lone surrogate; the JSON parser judges the rest. */
-function checkJsonText(bytes: Uint8Array): void {
+/**
+ * A JSON message must be valid UTF-8 JSON, name no lone surrogate, and use only the keys and
+ * enum names its message defines; protobuf-es judges the rest.
+ */
+function checkJson(desc: DescMessage, bytes: Uint8Array): void {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -145,6 +151,14 @@ function checkJsonText(bytes: Uint8Array): void {
   if (hasLoneSurrogateEscape(text)) {
     throw new ConnectError('the request JSON holds a \\u escape of a lone surrogate, which no protobuf string can hold', Code.InvalidArgument);
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConnectError(`the request is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
+  }
+  const problem = unknownJsonProblem(desc, value);
+  if (problem !== undefined) throw new ConnectError(problem, Code.InvalidArgument);
 }
 
 interface Checker {
@@ -171,7 +185,7 @@ function createChecker(handler: UniversalHandler, framing: Framing, req: Univers
         throw new ConnectError(`the request message is not valid ${encoding} data`, Code.InvalidArgument);
       }
     }
-    if (!framing.binary) return checkJsonText(bytes);
+    if (!framing.binary) return checkJson(handler.method.input, bytes);
     try {
       fromBinary(handler.method.input, bytes, opt.binaryOptions);
     } catch (e) {
