@@ -8,7 +8,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createContextValues } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
 import type { Logger } from 'pino';
 import { callMetaKey } from './api/context.js';
 import { createHealth, type HealthService } from './api/health.js';
@@ -30,6 +31,8 @@ import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
 import { watchStoreHealth } from './server/store-health.js';
 import { withTimeLimits } from './store/time-limit.js';
+import { guardHandler } from './server/edge-guard.js';
+import { createRpcAdapter } from './server/rpc-adapter.js';
 import { shuttingDownError } from './api/stream-shutdown.js';
 
 export interface ServerOptions {
@@ -86,9 +89,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
   const requestIds = new WeakMap<NodeReq, string>();
-  const rpc = connectNodeAdapter({
+  const compressions = [compressionGzip, compressionBrotli];
+  // Unknown JSON field names and enum names are errors, as in the protobuf JSON spec (connect-es
+  // ignores them by default). Unknown binary fields are kept, so that the strict-input
+  // interceptor can refuse them by number.
+  const jsonOptions = { ignoreUnknownFields: false };
+  const binaryOptions = { readUnknownFields: true };
+  const rpc = createRpcAdapter({
     routes: routes(app, { health }),
     interceptors: createInterceptors({ app, logger, metrics, streamsShutdown: streamsShutdown.signal }),
+    jsonOptions,
+    binaryOptions,
+    acceptCompression: compressions,
     readMaxBytes: config.maxRequestBytes,
     // Compressing a response costs more server CPU than the decision it carries (gzip was ~20%
     // of an AuthorizeBatch call), and most answers are small. Requests may still be compressed;
@@ -97,6 +109,19 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     shutdownSignal: callsShutdown.signal,
     contextValues: (req) =>
       createContextValues().set(callMetaKey, callMetaOf(req, requestIds.get(req) ?? requestIdFrom(undefined))),
+    wrap: (handler) =>
+      guardHandler(handler, {
+        maxRequestBytes: config.maxRequestBytes,
+        binaryOptions,
+        compressions,
+        onRefused: (procedure, protocol, error, req) => {
+          const code = codeToString(error.code);
+          const requestId = req.contextValues?.get(callMetaKey).requestId;
+          metrics.rpcCalls.inc({ procedure, code });
+          logger.info({ requestId, procedure, protocol, code, reason: error.rawMessage }, 'rpc refused at the edge');
+        },
+      }),
+    logger,
   });
   const cors = createCorsPolicy(config.corsOrigins);
   const endpoints = createHttpEndpoints({

@@ -7,10 +7,13 @@
  * 2. deadline: once a call's deadline has passed it ends DeadlineExceeded, never OK.
  * 3. stream shutdown: open server streams end with Unavailable when shutdown starts.
  * 4. errors: maps every thrown value to a safe ConnectError, also mid-stream and from authn.
- * 5. authn: resolves the bearer credential once into the principal (and a re-check of it).
+ * 5. strict input: unknown fields, unknown enum numbers, out-of-range times and over-deep values
+ *    are invalid_argument naming the field path, whatever the protocol and encoding.
+ * 6. authn: resolves the bearer credential once into the principal (and a re-check of it).
  *
  * Health and reflection pass through the same list; authn lets them through without a credential.
  */
+import type { DescMessage, Message } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
@@ -21,6 +24,7 @@ import { toConnectError } from './errors.js';
 import { deadlineInterceptor } from './deadline.js';
 import { observeInterceptor } from './observe.js';
 import { streamShutdownInterceptor } from './stream-shutdown.js';
+import { assertStrictMessage } from './strict-message.js';
 
 /** RPCs callable without a credential. A credential, when sent, must still be valid. */
 const PUBLIC_PROCEDURES = new Set(['/kavach.v1.AuthService/SignUp', '/kavach.v1.AuthService/SignIn']);
@@ -73,6 +77,28 @@ export function authnInterceptor(app: App): Interceptor {
   };
 }
 
+async function* strictStream<T extends Message>(schema: DescMessage, stream: AsyncIterable<T>): AsyncIterable<T> {
+  for await (const message of stream) {
+    assertStrictMessage(schema, message);
+    yield message;
+  }
+}
+
+/**
+ * Every request message, whatever its protocol and encoding, passes `assertStrictMessage`
+ * before anything reads it: unknown fields, unknown enum numbers, out-of-range times and
+ * over-deep values are invalid_argument naming the field path.
+ */
+export function strictInputInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    if (!req.stream) {
+      assertStrictMessage(req.method.input, req.message);
+      return next(req);
+    }
+    return next({ ...req, message: strictStream(req.method.input, req.message) });
+  };
+}
+
 export interface InterceptorDeps {
   readonly app: App;
   readonly logger: Logger;
@@ -89,6 +115,7 @@ export function createInterceptors(deps: InterceptorDeps): Interceptor[] {
     deadlineInterceptor(),
     streamShutdownInterceptor(deps.streamsShutdown),
     errorInterceptor(deps.logger),
+    strictInputInterceptor(),
     authnInterceptor(deps.app),
   ];
 }

@@ -4,7 +4,7 @@
  * throw invalid_argument naming the field as the client wrote it.
  */
 import { create } from '@bufbuild/protobuf';
-import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { TimestampSchema, timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { invalidArgument } from '../domain/errors.js';
 import type {
@@ -45,10 +45,30 @@ import type { Actor } from '../domain/types.js';
 export function toDate(ts: Timestamp | undefined, field: string): Date | undefined {
   if (ts === undefined) return undefined;
   const date = timestampDate(ts);
-  if (Number.isNaN(date.getTime())) throw invalidArgument(field, 'is not a representable time');
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS || ts.nanos < 0 || ts.nanos > 999_999_999) {
+    throw invalidArgument(field, 'must be a time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z with nanos 0..999999999');
+  }
   return date;
 }
-export const toTimestamp = (d: Date | undefined): Timestamp | undefined => (d === undefined ? undefined : timestampFromDate(d));
+/** The protobuf JSON range of a Timestamp, in milliseconds: 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z. */
+const MIN_TIME_MS = -62_135_596_800_000;
+const MAX_TIME_MS = 253_402_300_799_999;
+
+/**
+ * A stored Date as a Timestamp. Times are range-checked on the way in, but a value an older
+ * server stored outside the range a Timestamp can carry in JSON (years 1..9999) is clamped to
+ * its end (0001-01-01T00:00:00Z or 9999-12-31T23:59:59.999999999Z: "never"), so that one bad
+ * row never turns every JSON read that includes it into a 500. An invalid Date reads as unset.
+ */
+export function toTimestamp(d: Date | undefined): Timestamp | undefined {
+  if (d === undefined) return undefined;
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) return undefined;
+  if (ms < MIN_TIME_MS) return create(TimestampSchema, { seconds: BigInt(MIN_TIME_MS / 1000), nanos: 0 });
+  if (ms > MAX_TIME_MS) return create(TimestampSchema, { seconds: BigInt(Math.floor(MAX_TIME_MS / 1000)), nanos: 999_999_999 });
+  return timestampFromDate(d);
+}
 
 const WEEKDAYS: Record<Exclude<PbWeekday, PbWeekday.UNSPECIFIED>, Weekday> = {
   [PbWeekday.MONDAY]: 'mon',

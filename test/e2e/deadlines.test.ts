@@ -15,7 +15,7 @@ import { ExportAuditRequestSchema, TailAuditRequestSchema, AuditService } from '
 import { SignUpRequestSchema } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { HealthCheckRequestSchema } from '../../gen/health/v1/health_pb.js';
-import { RAW_PROTOCOLS, rawCall } from '../support/raw-rpc.js';
+import { RAW_PROTOCOLS, rawCall } from '../support/raw-call.js';
 import { aSignUpRequest } from '../support/requests.js';
 import { eventually } from '../support/replicas.js';
 import { startServer, type RunningServer } from '../support/server.js';

@@ -1,186 +1,211 @@
 /**
- * One RPC sent by hand over gRPC (h2c), gRPC-Web (HTTP/1.1) or Connect (HTTP/1.1), binary
- * bodies, reporting how the *server* ended it. Generated clients enforce a deadline themselves
- * and report DEADLINE_EXCEEDED whatever the server sent; these requests carry the timeout header
- * and never give up before the server answers (up to `giveUpMs`), so a test sees the server's
- * own status: a stream the server ended OK after its deadline shows here as `ok`.
+ * Hand-built requests on the wire, over one h2c session, for every protocol the server speaks:
+ * Connect unary (JSON and binary), Connect streaming (enveloped), gRPC and gRPC-Web (JSON and
+ * binary). The body is sent exactly as given (already framed: use `frame()` for enveloped
+ * protocols, or break the framing on purpose), and the answer is read back to a status code
+ * name, whatever the protocol carried it in (HTTP status and JSON body, end-stream message,
+ * trailers, or an in-body trailer frame).
+ *
+ *   const wire = rawClient(srv.url);
+ *   const answer = await wire.call('/kavach.v1.AgentService/ListAgents', 'grpc-web', frame(bytes), { authorization });
+ *   expect(answer.code).toBe('invalid_argument');
+ *   wire.close();
  */
-import http from 'node:http';
 import http2 from 'node:http2';
-import { Code } from '@connectrpc/connect';
+import type { Code } from '@connectrpc/connect';
 import { codeFromString, codeToString } from '@connectrpc/connect/protocol-connect';
 
-export type RawProtocol = 'grpc' | 'grpc-web' | 'connect';
-export const RAW_PROTOCOLS: readonly RawProtocol[] = ['grpc', 'grpc-web', 'connect'];
+export type WireProtocol =
+  | 'connect-json'
+  | 'connect-proto'
+  | 'connect-stream-json'
+  | 'connect-stream-proto'
+  | 'grpc'
+  | 'grpc-json'
+  | 'grpc-web'
+  | 'grpc-web-json';
 
-export interface RawCall {
-  /** `/package.Service/Method` */
-  readonly procedure: string;
-  readonly kind: 'unary' | 'stream';
-  /** The binary request message. */
-  readonly message: Uint8Array;
-  /** Sent as `grpc-timeout` (`<n>m`) or `connect-timeout-ms`; undefined sends no deadline. */
-  readonly timeoutMs?: number;
-  readonly headers?: Record<string, string>;
-  /** The client gives up (and reports `client-gave-up`) after this long. Default 20 s. */
-  readonly giveUpMs?: number;
-  /**
-   * gRPC only: read nothing for this long after sending, so HTTP/2 flow control holds the
-   * server's writes (a slow reader), then read everything.
-   */
-  readonly pauseReadingMs?: number;
-}
+export const CONTENT_TYPES: Record<WireProtocol, string> = {
+  'connect-json': 'application/json',
+  'connect-proto': 'application/proto',
+  'connect-stream-json': 'application/connect+json',
+  'connect-stream-proto': 'application/connect+proto',
+  grpc: 'application/grpc+proto',
+  'grpc-json': 'application/grpc+json',
+  'grpc-web': 'application/grpc-web+proto',
+  'grpc-web-json': 'application/grpc-web+json',
+};
 
-export interface RawOutcome {
-  /** Lower-case status the server ended the call with (`ok`, `deadline_exceeded`), or `client-gave-up`. */
+export const isEnveloped = (p: WireProtocol): boolean => p !== 'connect-json' && p !== 'connect-proto';
+export const isBinary = (p: WireProtocol): boolean => !p.endsWith('json');
+
+export interface WireAnswer {
+  /** Lower-case code name: `ok`, `invalid_argument`, ...; `none` when the answer carried no status. */
   readonly code: string;
-  /** Response messages received before the status. */
-  readonly messages: number;
+  readonly message: string;
+  readonly httpStatus: number;
 }
 
-function envelope(flags: number, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt8(flags, 0);
-  head.writeUInt32BE(data.length, 1);
-  return Buffer.concat([head, data]);
+/** One 5-byte envelope: flags, big-endian length, data. */
+export function frame(data: Uint8Array, flags = 0): Uint8Array {
+  const out = new Uint8Array(5 + data.byteLength);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, data.byteLength);
+  out.set(data, 5);
+  return out;
 }
 
-function frames(body: Buffer): { flags: number; data: Buffer }[] {
-  const out: { flags: number; data: Buffer }[] = [];
-  for (let at = 0; at + 5 <= body.length; ) {
+function* envelopes(body: Buffer): Generator<{ flags: number; data: Buffer }> {
+  let at = 0;
+  while (at + 5 <= body.byteLength) {
+    const flags = body[at] ?? 0;
     const length = body.readUInt32BE(at + 1);
-    out.push({ flags: body.readUInt8(at), data: body.subarray(at + 5, at + 5 + length) });
+    yield { flags, data: body.subarray(at + 5, at + 5 + length) };
     at += 5 + length;
+  }
+}
+
+function grpcCode(status: string | undefined, message: string | undefined): { code: string; message: string } {
+  if (status === undefined) return { code: 'none', message: '' };
+  const n = Number(status);
+  return { code: Number.isInteger(n) && n >= 0 && n <= 16 ? (n === 0 ? 'ok' : codeToString(n as Code)) : `bad:${status}`, message: decodeURIComponent(message ?? '') };
+}
+
+function parseTrailerBlock(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
   return out;
 }
 
-const grpcCode = (status: string | undefined): string =>
-  status === undefined ? 'missing-status' : status === '0' ? 'ok' : codeToString(Number(status) as Code);
-
-function grpcCall(url: string, call: RawCall): Promise<RawOutcome> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': call.procedure,
-      'content-type': 'application/grpc+proto',
-      te: 'trailers',
-      ...(call.timeoutMs === undefined ? {} : { 'grpc-timeout': `${call.timeoutMs}m` }),
-      ...call.headers,
-    });
-    let headerStatus: string | undefined;
-    const chunks: Buffer[] = [];
-    const giveUp = setTimeout(() => {
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      session.close();
-      resolve({ code: 'client-gave-up', messages: frames(Buffer.concat(chunks)).length });
-    }, call.giveUpMs ?? 20_000);
-    stream.on('response', (headers) => (headerStatus = headers['grpc-status'] as string | undefined));
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    if (call.pauseReadingMs !== undefined) {
-      stream.pause();
-      setTimeout(() => stream.resume(), call.pauseReadingMs);
-    }
-    stream.on('trailers', (trailers) => (headerStatus = (trailers['grpc-status'] as string | undefined) ?? headerStatus));
-    stream.on('error', reject);
-    stream.on('end', () => {
-      clearTimeout(giveUp);
-      session.close();
-      resolve({ code: grpcCode(headerStatus), messages: frames(Buffer.concat(chunks)).length });
-    });
-    stream.end(envelope(0, call.message));
-  });
+function connectError(body: Buffer): { code: string; message: string } {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as { code?: string; message?: string };
+    const code = json.code === undefined ? undefined : codeFromString(json.code);
+    return { code: code === undefined ? `bad:${json.code}` : codeToString(code), message: json.message ?? '' };
+  } catch {
+    return { code: 'none', message: body.toString('utf8').slice(0, 200) };
+  }
 }
 
-function http1Call(
-  url: string,
-  headers: Record<string, string>,
+/** Reads the status out of a finished exchange, per protocol. */
+export function decodeAnswer(
+  protocol: WireProtocol,
+  httpStatus: number,
+  headers: http2.IncomingHttpHeaders,
+  trailers: http2.IncomingHttpHeaders,
   body: Buffer,
-  giveUpMs: number,
-  read: (status: number, headers: http.IncomingHttpHeaders, body: Buffer) => RawOutcome,
-): Promise<RawOutcome> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        clearTimeout(giveUp);
-        resolve(read(res.statusCode ?? 0, res.headers, Buffer.concat(chunks)));
-      });
-    });
-    const giveUp = setTimeout(() => {
-      req.destroy();
-      resolve({ code: 'client-gave-up', messages: 0 });
-    }, giveUpMs);
-    req.on('error', (err) => {
-      clearTimeout(giveUp);
-      reject(err);
-    });
-    req.end(body);
-  });
-}
-
-function grpcWebCall(url: string, call: RawCall): Promise<RawOutcome> {
-  const headers = {
-    'content-type': 'application/grpc-web+proto',
-    'x-grpc-web': '1',
-    ...(call.timeoutMs === undefined ? {} : { 'grpc-timeout': `${call.timeoutMs}m` }),
-    ...call.headers,
+): WireAnswer {
+  const h = (name: string, from: http2.IncomingHttpHeaders): string | undefined => {
+    const v = from[name];
+    return Array.isArray(v) ? v[0] : v;
   };
-  return http1Call(`${url}${call.procedure}`, headers, envelope(0, call.message), call.giveUpMs ?? 20_000, (_status, head, body) => {
-    let status = head['grpc-status'] as string | undefined;
-    let messages = 0;
-    for (const frame of frames(body)) {
-      if ((frame.flags & 0x80) === 0) {
-        messages++;
-        continue;
-      }
-      const line = /grpc-status:\s*(\d+)/i.exec(frame.data.toString('utf8'));
-      if (line !== null) status = line[1];
+  if (protocol === 'connect-json' || protocol === 'connect-proto') {
+    if (httpStatus === 200) return { code: 'ok', message: '', httpStatus };
+    return { ...connectError(body), httpStatus };
+  }
+  if (protocol === 'connect-stream-json' || protocol === 'connect-stream-proto') {
+    if (httpStatus !== 200) return { ...connectError(body), httpStatus };
+    for (const env of envelopes(body)) {
+      if ((env.flags & 0b10) === 0) continue;
+      const end = JSON.parse(env.data.toString('utf8')) as { error?: { code?: string; message?: string } };
+      if (end.error === undefined) return { code: 'ok', message: '', httpStatus };
+      return { ...connectError(Buffer.from(JSON.stringify(end.error))), httpStatus };
     }
-    return { code: grpcCode(status), messages };
-  });
+    return { code: 'none', message: 'no end-stream message', httpStatus };
+  }
+  if (protocol === 'grpc' || protocol === 'grpc-json') {
+    const status = h('grpc-status', trailers) ?? h('grpc-status', headers);
+    const message = h('grpc-message', trailers) ?? h('grpc-message', headers);
+    return { ...grpcCode(status, message), httpStatus };
+  }
+  // gRPC-Web: trailers-only answers carry the status in headers, others in a 0x80 frame.
+  const inHeaders = h('grpc-status', headers);
+  if (inHeaders !== undefined) return { ...grpcCode(inHeaders, h('grpc-message', headers)), httpStatus };
+  for (const env of envelopes(body)) {
+    if ((env.flags & 0x80) === 0) continue;
+    const block = parseTrailerBlock(env.data.toString('utf8'));
+    return { ...grpcCode(block['grpc-status'], block['grpc-message']), httpStatus };
+  }
+  return { code: 'none', message: `no trailer frame (HTTP ${httpStatus})`, httpStatus };
 }
 
-function connectCall(url: string, call: RawCall): Promise<RawOutcome> {
-  const timeout: Record<string, string> = call.timeoutMs === undefined ? {} : { 'connect-timeout-ms': String(call.timeoutMs) };
-  const giveUpMs = call.giveUpMs ?? 20_000;
-  if (call.kind === 'unary') {
-    const headers = { 'content-type': 'application/proto', 'connect-protocol-version': '1', ...timeout, ...call.headers };
-    return http1Call(`${url}${call.procedure}`, headers, Buffer.from(call.message), giveUpMs, (status, _head, body) => {
-      if (status === 200) return { code: 'ok', messages: 1 };
-      const error = JSON.parse(body.toString('utf8')) as { code?: string };
-      return { code: error.code ?? `http-${status}`, messages: 0 };
-    });
-  }
-  const headers = { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1', ...timeout, ...call.headers };
-  return http1Call(`${url}${call.procedure}`, headers, envelope(0, call.message), giveUpMs, (status, _head, body) => {
-    if (status !== 200) return { code: `http-${status}`, messages: 0 };
-    let code = 'missing-end-stream';
-    let messages = 0;
-    for (const frame of frames(body)) {
-      if ((frame.flags & 0x02) === 0) {
-        messages++;
-        continue;
-      }
-      const end = JSON.parse(frame.data.toString('utf8')) as { error?: { code?: string } };
-      code = end.error === undefined ? 'ok' : codeToString(codeFromString(end.error.code ?? '') ?? Code.Unknown);
-    }
-    return { code, messages };
-  });
+export interface RawClient {
+  /**
+   * `liveStreamMs`: a server stream still open (not answered yet, or answered 200 with no status
+   * yet) after this long is cancelled and reported as code `open` (TailAudit never ends by itself).
+   */
+  call(
+    procedure: string,
+    protocol: WireProtocol,
+    body: Uint8Array,
+    headers?: Record<string, string>,
+    timeoutMs?: number,
+    liveStreamMs?: number,
+  ): Promise<WireAnswer>;
+  readonly session: http2.ClientHttp2Session;
+  close(): void;
 }
 
-/** Sends `call` over `protocol` to the server at `url` and reports how the server ended it. */
-export function rawCall(url: string, protocol: RawProtocol, call: RawCall): Promise<RawOutcome> {
-  switch (protocol) {
-    case 'grpc':
-      return grpcCall(url, call);
-    case 'grpc-web':
-      return grpcWebCall(url, call);
-    case 'connect':
-      return connectCall(url, call);
-  }
+/** An h2c session to `url`; calls time out (rejecting with a message naming the call) after `timeoutMs`. */
+export function rawClient(url: string): RawClient {
+  // Large requests are written whole: the session must hold them while flow control lets them out.
+  const session = http2.connect(url, { maxSessionMemory: 256 });
+  session.on('error', () => undefined);
+  return {
+    session,
+    call(procedure, protocol, body, headers = {}, timeoutMs = 10_000, liveStreamMs = undefined) {
+      return new Promise((resolve, reject) => {
+        const req = session.request({
+          ':method': 'POST',
+          ':path': procedure,
+          'content-type': CONTENT_TYPES[protocol],
+          ...(protocol.startsWith('connect') ? { 'connect-protocol-version': '1' } : {}),
+          ...(protocol.startsWith('grpc') && !protocol.startsWith('grpc-web') ? { te: 'trailers' } : {}),
+          ...headers,
+        });
+        const timer = setTimeout(() => {
+          req.close(http2.constants.NGHTTP2_CANCEL);
+          reject(new Error(`no answer to ${procedure} over ${protocol} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        const live =
+          liveStreamMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                if (status !== 0 && (status !== 200 || responseHeaders['grpc-status'] !== undefined)) return;
+                clearTimeout(timer);
+                req.close(http2.constants.NGHTTP2_CANCEL);
+                resolve({ code: 'open', message: '', httpStatus: status });
+              }, liveStreamMs);
+        let status = 0;
+        let responseHeaders: http2.IncomingHttpHeaders = {};
+        let trailers: http2.IncomingHttpHeaders = {};
+        const chunks: Buffer[] = [];
+        req.on('response', (h) => {
+          responseHeaders = h;
+          status = Number(h[':status']);
+        });
+        req.on('trailers', (t) => {
+          trailers = t;
+        });
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('error', (err) => {
+          clearTimeout(timer);
+          clearTimeout(live);
+          reject(err);
+        });
+        req.on('end', () => {
+          clearTimeout(timer);
+          clearTimeout(live);
+          resolve(decodeAnswer(protocol, status, responseHeaders, trailers, Buffer.concat(chunks)));
+        });
+        req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      });
+    },
+    close() {
+      session.close();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { argumentsFromProto } from '../../../src/api/mapping.js';
+import { argumentsFromProto, toTimestamp } from '../../../src/api/mapping.js';
 
 describe('request arguments', () => {
   it.each([
@@ -20,5 +20,14 @@ describe('request arguments', () => {
   it('passes ordinary arguments through unchanged', () => {
     const args = { path: '/etc/hosts', count: 3, nested: { ok: true, list: [1, 'two'] } };
     expect(argumentsFromProto(args, 'arguments')).toEqual(args);
+  });
+});
+
+describe('toTimestamp on stored times outside the protobuf JSON range', () => {
+  it('clamps after 9999-12-31 to its last instant, before 0001-01-01 to its first, and reads an invalid Date as unset', () => {
+    expect(toTimestamp(new Date(253_402_300_800_000))).toMatchObject({ seconds: 253_402_300_799n, nanos: 999_999_999 });
+    expect(toTimestamp(new Date(-62_135_596_801_000))).toMatchObject({ seconds: -62_135_596_800n, nanos: 0 });
+    expect(toTimestamp(new Date(Number.NaN))).toBeUndefined();
+    expect(toTimestamp(new Date(1_700_000_000_123))).toMatchObject({ seconds: 1_700_000_000n, nanos: 123_000_000 });
   });
 });
