@@ -21,6 +21,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
+import { createConsoleHandler } from './server/console.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
@@ -101,12 +102,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     metrics,
     onError: (err) => logger.error({ err }, 'metrics rendering failed'),
   });
+  // The browser console at `/` (issue 15); absent when its bundle was not built.
+  const consoleApp = createConsoleHandler();
 
   const handle = (req: NodeReq, res: NodeRes): void => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     if (cors.handle(req, res)) return;
     if (endpoints(req, res)) return;
+    if (consoleApp?.(req, res) === true) return;
     requestIds.set(req, requestId);
     rpc(req, res);
   };

@@ -1,0 +1,23 @@
+/** Display helpers: enum names without their prefix, timestamps in the reader's locale. */
+import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+
+export function enumLabel(e: Record<number | string, string | number>, value: number, prefix: string): string {
+  const name = e[value];
+  if (typeof name !== 'string') return String(value);
+  return name.replace(prefix, '').toLowerCase().replace(/_/g, ' ');
+}
+
+export function when(ts: Timestamp | undefined): string {
+  return ts === undefined ? '—' : timestampDate(ts).toLocaleString();
+}
+
+export function iso(ts: Timestamp | undefined): string {
+  return ts === undefined ? '' : timestampDate(ts).toISOString();
+}
+
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}

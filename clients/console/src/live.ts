@@ -1,0 +1,118 @@
+/**
+ * One TailAudit stream for the whole console while someone is signed in. Each message carries a
+ * cursor; after a dropped connection the stream is reopened with the last cursor, so every entry
+ * arrives exactly once and in order. Subscribers (the live audit page, the approvals inbox)
+ * receive entries as they come; the last 500 are kept for a page that opens later.
+ */
+import { createClient } from '@connectrpc/connect';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { AuditService, type AuditEntry } from './api.js';
+import { isLostConnection, setOnline } from './connection.js';
+import { transport } from './transport.js';
+
+type Listener = (entry: AuditEntry) => void;
+
+const KEEP = 500;
+const client = createClient(AuditService, transport);
+const listeners = new Set<Listener>();
+const stateListeners = new Set<() => void>();
+let entries: AuditEntry[] = [];
+let connected = false;
+let running: AbortController | null = null;
+
+function setConnected(value: boolean): void {
+  if (connected === value) return;
+  connected = value;
+  for (const l of stateListeners) l();
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+async function run(signal: AbortSignal): Promise<void> {
+  let cursor = '';
+  let backoff = 250;
+  while (!signal.aborted) {
+    try {
+      for await (const msg of client.tailAudit({ cursor }, { signal })) {
+        cursor = msg.cursor || cursor;
+        backoff = 250;
+        setConnected(true);
+        setOnline(true);
+        if (msg.event.case === 'entry') {
+          const entry = msg.event.value;
+          entries = [entry, ...entries].slice(0, KEEP);
+          for (const l of listeners) l(entry);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      if (isLostConnection(err)) setOnline(false);
+      // A cursor the server no longer has (retention) cannot resume: start at the present.
+      if (/OUT_OF_RANGE|out of range|retention/i.test(String(err))) cursor = '';
+    }
+    setConnected(false);
+    await sleep(backoff, signal);
+    backoff = Math.min(backoff * 2, 5000);
+  }
+}
+
+/** Starts the tail (idempotent); `stopLive` ends it on sign-out. */
+export function startLive(): void {
+  if (running !== null) return;
+  running = new AbortController();
+  void run(running.signal);
+}
+
+export function stopLive(): void {
+  running?.abort();
+  running = null;
+  entries = [];
+  setConnected(false);
+}
+
+export function recentEntries(): readonly AuditEntry[] {
+  return entries;
+}
+
+/** Calls `listener` for every new entry while the component is mounted. */
+export function useLiveEntries(listener: Listener): void {
+  useEffect(() => {
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }, [listener]);
+}
+
+export function useLiveConnected(): boolean {
+  return useSyncExternalStore(
+    (l) => {
+      stateListeners.add(l);
+      return () => stateListeners.delete(l);
+    },
+    () => connected,
+  );
+}
+
+/** A counter that changes on every new entry, for effects that refetch. */
+export function useLiveTick(match: (entry: AuditEntry) => boolean): number {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const l: Listener = (e) => {
+      if (match(e)) setTick((t) => t + 1);
+    };
+    listeners.add(l);
+    return () => {
+      listeners.delete(l);
+    };
+  }, [match]);
+  return tick;
+}
