@@ -30,6 +30,9 @@ for pair in "gen-before gen" "client-gen-before clients/ts/src/gen"; do
 done
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
+echo "== console: typecheck, and the committed bundle matches its source"
+npx tsc --noEmit -p clients/console/tsconfig.json
+bash scripts/console-bundle-check.sh
 echo "== eslint"
 npx eslint .
 echo "check passed"

@@ -112,7 +112,8 @@ export function createConsoleHandler(root: string = DEFAULT_CONSOLE_DIR): ((req:
       res.setHeader('cache-control', cacheControl);
       res.setHeader('content-length', Buffer.byteLength(body));
       res.writeHead(status);
-      res.end(req.method === 'HEAD' ? undefined : body);
+      if (req.method === 'HEAD') res.end();
+      else res.end(body);
     };
     if (urlPath.includes('\0') || urlPath.includes('\\')) {
       send(400, 'text/plain; charset=utf-8', 'bad path\n', 'no-store');

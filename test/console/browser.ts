@@ -39,11 +39,21 @@ interface AxeViolation {
  * Runs axe-core in the page. It is evaluated over the DevTools protocol (not a script tag), so
  * the page's CSP, which forbids inline script, stays in force.
  */
+/** The console's session as the page keeps it (read in the page; the test has no DOM types). */
+export function pageSession(page: Page): Promise<{ token: string } | null> {
+  return page.evaluate(() => {
+    const raw = (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('kavach.console.session');
+    return raw === null ? null : (JSON.parse(raw) as { token: string });
+  });
+}
+
 export async function expectAccessible(page: Page, where: string): Promise<void> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    // Runs in the page, where `document` exists; the test's own lib has no DOM types.
+    const doc = (globalThis as unknown as { document: unknown }).document;
+    const result = await axe.run(doc, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target) }));
   });
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -9,13 +9,14 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { JsonObject } from '@bufbuild/protobuf';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditService } from '../../gen/kavach/v1/audit_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuditResult, ReasonCode } from '../../gen/kavach/v1/types_pb.js';
-import { CHROMIUM_PATH, expectAccessible, haveChromium, launchChromium } from '../console/browser.js';
+import { CHROMIUM_PATH, expectAccessible, haveChromium, launchChromium, pageSession } from '../console/browser.js';
 import { grpcJsKit, type Kit } from '../support/clients.js';
 import { aSignUpRequest } from '../support/requests.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -48,7 +49,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${label}`) }).click();
     await expect.poll(() => page.locator('h1').first().textContent()).toContain(label);
   };
-  const authorize = (action: string, resource: string, args: Record<string, unknown> = {}) =>
+  const authorize = (action: string, resource: string, args: JsonObject = {}) =>
     kit.client(AuthorizeService).authorize({ action, resource, arguments: args }, agentToken);
 
   beforeAll(async () => {
@@ -221,7 +222,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await form.getByLabel('Actions, comma-separated').fill('read');
     await form.getByRole('button', { name: 'Search' }).click();
 
-    const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('kavach.console.session') ?? '{}') as { token: string });
+    const session = (await pageSession(page)) ?? { token: '' };
     const expected = await kit.client(AuditService).queryAudit({ filter: { agentId, actions: ['read'] }, pageSize: 1000 }, session.token);
     // intro, setup, faq (allowed) and the rate-limited faq
     expect(expected.total).toBe(4n);
@@ -277,10 +278,10 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
   });
 
   it('signs out: the session ends on the server and the page returns to sign-in', async () => {
-    const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('kavach.console.session') ?? '{}') as { token: string });
+    const session = (await pageSession(page)) ?? { token: '' };
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Kavach Console' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('kavach.console.session'))).toBeNull();
+    expect(await pageSession(page)).toBeNull();
     await expect(kit.client(AuthService).getSession({}, session.token)).rejects.toThrow();
   });
 
