@@ -7,7 +7,8 @@
  * request leaves the origin. axe-core checks every page; the main pages are saved as
  * screenshots into docs/screenshots for the README.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -35,6 +36,7 @@ it('has Chromium for the console tests (missing: skipped locally, a failure unde
 
 describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
   let srv: RunningServer;
+  let dataDir = '';
   let kit: Kit;
   let browser: Browser;
   let context: BrowserContext;
@@ -47,18 +49,21 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
   const go = async (label: string) => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${label}`) }).click();
-    await expect.poll(() => page.locator('h1').first().textContent()).toContain(label);
+    await page.locator('h1').filter({ hasText: label }).waitFor();
   };
   const authorize = (action: string, resource: string, args: JsonObject = {}) =>
     kit.client(AuthorizeService).authorize({ action, resource, arguments: args }, agentToken);
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    srv = await startServer();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'kavach-console-'));
+    srv = await startServer({}, undefined, { dataDir });
     kit = grpcJsKit(srv.url);
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
+    // Shorter than the test's own timeout, so a failure names the element it waited for.
+    page.setDefaultTimeout(10_000);
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
       if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -69,6 +74,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await browser?.close();
     kit?.close();
     await srv?.close();
+    if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('serves the console at / with a strict CSP and security headers, on every response', async () => {
@@ -94,7 +100,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     const js = await fetch(new URL(asset, srv.url));
     expect(js.headers.get('content-type')).toContain('text/javascript');
     expect(js.headers.get('cache-control')).toContain('immutable');
-    await expect.poll(() => page.getByRole('heading', { name: 'Kavach Console' }).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: 'Kavach Console' }).waitFor();
     await expectAccessible(page, 'sign-in');
     await shot('sign-in');
   });
@@ -105,7 +111,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.getByLabel('Password').fill('not-the-password-1');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toMatch(/\. Check your credentials, or sign in again\.$/);
+    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/\. Check your credentials, or sign in again\.$/);
     expect(await alert.textContent()).not.toMatch(/^\[?unauthenticated\]?$/i);
   });
 
@@ -115,7 +121,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.getByLabel('Email').fill(email ?? '');
     await page.getByLabel('Password').fill(password ?? '');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Agents' }).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
     expect(await page.getByText(`Signed in as ${email}`).isVisible()).toBe(true);
 
     await page.getByRole('button', { name: 'New agent' }).click();
@@ -193,14 +199,14 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await item.waitFor();
     expect(await item.textContent()).toContain('mcp:github:kavach');
     expect(await item.textContent()).not.toContain('very-secret-value');
-    expect(await page.getByTestId('approvals-badge').textContent()).toBe('1');
+    await expect.poll(() => page.getByTestId('approvals-badge').textContent(), { timeout: 10_000 }).toBe('1');
     await expectAccessible(page, 'approvals');
     await shot('approvals');
 
     await item.getByLabel('Note (optional)').fill('ok for the console test');
     await item.getByRole('button', { name: 'Approve' }).click();
     await page.getByText('Approved write on mcp:github:kavach.').waitFor();
-    await expect.poll(() => page.getByTestId('approvals-badge').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('approvals-badge').count(), { timeout: 10_000 }).toBe(0);
 
     const next = await authorize('write', 'mcp:github:kavach', args);
     expect(next.allowed).toBe(true);
@@ -255,6 +261,97 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await shot('delegations');
   });
 
+  it('delegates to a second agent, shows the chain, and revokes with a preview of the cascade', { timeout: 60_000 }, async () => {
+    await go('Agents');
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByLabel('Agent name').fill('helper-bot');
+    await page.getByLabel('Resource pattern (permission 1)').fill('mcp:notes:*');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByTestId('agent-token').waitFor();
+    await page.getByRole('button', { name: 'I have stored it, hide the token' }).click();
+    const helperRow = page.getByRole('row', { name: /helper-bot/ });
+    await helperRow.waitFor();
+    const helperId = (await helperRow.locator('code').first().textContent()) ?? '';
+
+    await go('Delegations');
+    await page.getByLabel('Agent', { exact: true }).selectOption(agentId);
+    const form = page.getByRole('form', { name: 'Delegate permissions' });
+    await form.getByLabel('To agent').selectOption(helperId);
+    await form.getByLabel('Resource pattern (permission 1)').fill('mcp:docs:guides');
+    await form.getByLabel('Actions, comma-separated (permission 1)').fill('read');
+    await form.getByRole('button', { name: 'Delegate' }).click();
+    await page.getByText('Delegation created.').waitFor();
+    const row = page.getByRole('table', { name: 'Delegations' }).getByRole('row', { name: new RegExp(helperId) });
+    await row.waitFor();
+
+    await page.goto(new URL(`/agents/${helperId}`, srv.url).toString());
+    const delegated = page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /delegated/ });
+    await delegated.waitFor();
+    expect(await delegated.textContent()).toContain(`${agentId} → ${helperId}`);
+    expect(await delegated.textContent()).toMatch(/via dlg_/);
+
+    await go('Delegations');
+    await page.getByLabel('Agent', { exact: true }).selectOption(agentId);
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    await row.getByText('Nothing was delegated onward from it.').waitFor();
+    await row.getByRole('button', { name: 'Yes, revoke delegation' }).click();
+    await page.getByText('Revoked 1 delegation(s).').waitFor();
+
+    // Rotate, then revoke, each only after the confirmation.
+    await page.goto(new URL(`/agents/${helperId}`, srv.url).toString());
+    await page.getByRole('button', { name: 'Rotate token' }).click();
+    await page.getByRole('button', { name: 'Yes, rotate token' }).click();
+    const rotated = (await page.getByTestId('agent-token').textContent()) ?? '';
+    expect(rotated).toMatch(/^kv_/);
+    await page.getByRole('button', { name: 'I have stored it, hide the token' }).click();
+    await page.getByRole('button', { name: 'Revoke agent' }).click();
+    await page.getByRole('alertdialog', { name: 'Confirm: Revoke agent' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, revoke agent' }).click();
+    await page.getByText('The agent was revoked.').waitFor();
+    await page.getByRole('definition').filter({ hasText: /^revoked$/ }).waitFor();
+    const denied = await kit.client(AuthorizeService).authorize({ action: 'read', resource: 'mcp:notes:x' }, rotated).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(Error);
+  });
+
+  it('shows a banner while the server is down, recovers by itself and resumes the tail by cursor', { timeout: 90_000 }, async () => {
+    await go('Audit log');
+    await page.getByText('Streaming new entries.').waitFor();
+    const before = await authorize('read', 'mcp:docs:before-restart');
+    await page.locator(`tr[data-audit-id="${before.auditId}"]`).waitFor();
+    await srv.close();
+    await page.getByRole('alert').filter({ hasText: 'The connection to Kavach was lost' }).waitFor({ timeout: 20_000 });
+    srv = await startServer({}, undefined, { dataDir, port: srv.port, adminToken: srv.adminToken });
+    await page.getByText('The connection to Kavach was lost').waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByText('Streaming new entries.').waitFor({ timeout: 30_000 });
+    const after = await authorize('read', 'mcp:docs:after-restart');
+    await page.locator(`tr[data-audit-id="${after.auditId}"]`).waitFor();
+    // Resumed by cursor: nothing is shown twice.
+    expect(await page.locator(`tr[data-audit-id="${before.auditId}"]`).count()).toBe(1);
+    expect(await page.locator(`tr[data-audit-id="${after.auditId}"]`).count()).toBe(1);
+  });
+
+  it('lets the operator use the admin token with a tenant picker', async () => {
+    const admin = await browser.newContext();
+    const page3 = await admin.newPage();
+    try {
+      await page3.goto(srv.url);
+      await page3.getByRole('tab', { name: 'Admin token' }).click();
+      await page3.getByLabel('Admin token').fill('wrong-admin-token-0123456789abcdef');
+      await page3.getByRole('button', { name: 'Sign in' }).click();
+      await page3.getByRole('alert').filter({ hasText: /sign in again\.$/ }).waitFor();
+      await page3.getByLabel('Admin token').fill(srv.adminToken);
+      await page3.getByRole('button', { name: 'Sign in' }).click();
+      await page3.getByRole('row', { name: /docs-bot/ }).waitFor();
+      await page3.getByRole('textbox', { name: 'Tenant' }).fill('elsewhere');
+      await page3.getByRole('button', { name: 'Switch' }).click();
+      await page3.getByText('No agents match').waitFor();
+      expect(await page3.getByRole('row', { name: /docs-bot/ }).count()).toBe(0);
+      await expectAccessible(page3, 'admin agents');
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('never shows the first user’s agents to a second user', async () => {
     const other = await browser.newContext();
     const page2 = await other.newPage();
@@ -268,7 +365,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
       await page2.getByText('No agents match').waitFor();
       expect(await page2.content()).not.toContain(agentId);
       await page2.goto(new URL(`/agents/${agentId}`, srv.url).toString());
-      await expect.poll(() => page2.getByRole('alert').first().textContent()).toMatch(/removed, or it belongs to someone else\.$/);
+      await expect.poll(() => page2.getByRole('alert').first().textContent(), { timeout: 10_000 }).toMatch(/removed, or it belongs to someone else\.$/);
       expect(await page2.getByText('docs-bot').count()).toBe(0);
       await page2.goto(new URL('/approvals', srv.url).toString());
       await page2.getByText('Nothing waits for you').waitFor();

@@ -31,12 +31,21 @@ export const connectionWatch: Interceptor = (next) => async (req) => {
   }
 };
 
+// The browser's own view: when it reports being offline, nothing can reach Kavach either.
+let browserOnline = typeof navigator === 'undefined' ? true : navigator.onLine;
+for (const [event, value] of [['online', true], ['offline', false]] as const) {
+  window.addEventListener(event, () => {
+    browserOnline = value;
+    for (const l of listeners) l();
+  });
+}
+
 export function useOnline(): boolean {
   return useSyncExternalStore(
     (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    () => online,
+    () => online && browserOnline,
   );
 }

@@ -26,8 +26,11 @@ const queryClient = new QueryClient({
       retry: (count, err) => isLostConnection(err) && count < 30,
       retryDelay: (n) => Math.min(500 * 2 ** n, 5000),
       refetchOnWindowFocus: false,
+      // Always try: a failed call is what shows the lost-connection banner (and the retry above
+      // is what clears it), rather than queries silently pausing while the browser is offline.
+      networkMode: 'always',
     },
-    mutations: { retry: false },
+    mutations: { retry: false, networkMode: 'always' },
   },
 });
 

@@ -26,8 +26,8 @@ export function Link({ to, children, className, current }: { to: string; childre
 }
 
 /** A destructive action that asks first, in place (no modal to trap focus in). */
-export function ConfirmButton({ label, question, onConfirm, disabled }: { label: string; question: ReactNode; onConfirm: () => void; disabled?: boolean }) {
-  const [asking, setAsking] = useState(false);
+export function ConfirmButton({ label, question, onConfirm, disabled, initiallyAsking = false }: { label: string; question: ReactNode; onConfirm: () => void; disabled?: boolean; initiallyAsking?: boolean }) {
+  const [asking, setAsking] = useState(initiallyAsking);
   if (!asking) {
     return (
       <button type="button" className="danger" onClick={() => setAsking(true)} disabled={disabled}>

@@ -53,6 +53,7 @@ function RevokeDelegation({ d, onDone }: { d: Delegation; onDone: (text: string)
   }
   return (
     <ConfirmButton
+      initiallyAsking
       label="Revoke delegation"
       question={
         preview.length === 0
