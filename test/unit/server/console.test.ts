@@ -90,6 +90,16 @@ describe('console static files', () => {
     expect(head.headers['content-length']).toBe('9');
   });
 
+  it('gzips for a client that accepts it, and says it varies by accept-encoding', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/assets/app-abc123.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(r.headers.get('content-encoding')).toBe('gzip');
+    expect(r.headers.get('vary')).toBe('accept-encoding');
+    expect(await r.text()).toBe('export {}');
+    const plain = await raw('GET', '/assets/app-abc123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe('export {}');
+  });
+
   it('never serves a file outside the built directory, however the path is spelled', async () => {
     for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/..%2fdist-evil.txt', '/../dist-evil.txt', '/assets/%2e%2e/%2e%2e/secret.txt']) {
       const r = await raw('GET', p);
