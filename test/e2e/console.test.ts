@@ -258,44 +258,56 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await go('Delegations');
     await page.getByRole('table', { name: 'Delegations' }).waitFor();
     await expectAccessible(page, 'delegations');
-    await shot('delegations');
   });
 
   it('delegates to a second agent, shows the chain, and revokes with a preview of the cascade', { timeout: 60_000 }, async () => {
-    await go('Agents');
-    await page.getByRole('button', { name: 'New agent' }).click();
-    await page.getByLabel('Agent name').fill('helper-bot');
-    await page.getByLabel('Resource pattern (permission 1)').fill('mcp:notes:*');
-    await page.getByRole('button', { name: 'Create agent' }).click();
-    await page.getByTestId('agent-token').waitFor();
-    await page.getByRole('button', { name: 'I have stored it, hide the token' }).click();
-    const helperRow = page.getByRole('row', { name: /helper-bot/ });
-    await helperRow.waitFor();
-    const helperId = (await helperRow.locator('code').first().textContent()) ?? '';
+    const createAgent = async (name: string, resource: string) => {
+      await page.goto(new URL('/agents', srv.url).toString());
+      await page.getByRole('heading', { name: 'Agents' }).waitFor();
+      await page.getByRole('button', { name: 'New agent' }).click();
+      await page.getByLabel('Agent name').fill(name);
+      await page.getByLabel('Resource pattern (permission 1)').fill(resource);
+      await page.getByRole('button', { name: 'Create agent' }).click();
+      await page.getByTestId('agent-token').waitFor();
+      await page.getByRole('button', { name: 'I have stored it, hide the token' }).click();
+      const row = page.getByRole('row', { name: new RegExp(name) });
+      await row.waitFor();
+      return (await row.locator('code').first().textContent()) ?? '';
+    };
+    const delegate = async (from: string, to: string, maxDepth: string) => {
+      await go('Delegations');
+      await page.getByLabel('Agent', { exact: true }).selectOption(from);
+      const form = page.getByRole('form', { name: 'Delegate permissions' });
+      await form.getByLabel('To agent').selectOption(to);
+      await form.getByLabel('Max depth (1 to 10)').fill(maxDepth);
+      await form.getByLabel('Resource pattern (permission 1)').fill('mcp:docs:guides');
+      await form.getByLabel('Actions, comma-separated (permission 1)').fill('read');
+      await form.getByRole('button', { name: 'Delegate' }).click();
+      await page.getByText('Delegation created.').waitFor();
+    };
+    const helperId = await createAgent('helper-bot', 'mcp:notes:*');
+    const thirdId = await createAgent('third-bot', 'mcp:notes:*');
+    await delegate(agentId, helperId, '2');
+    await delegate(helperId, thirdId, '2');
 
-    await go('Delegations');
-    await page.getByLabel('Agent', { exact: true }).selectOption(agentId);
-    const form = page.getByRole('form', { name: 'Delegate permissions' });
-    await form.getByLabel('To agent').selectOption(helperId);
-    await form.getByLabel('Resource pattern (permission 1)').fill('mcp:docs:guides');
-    await form.getByLabel('Actions, comma-separated (permission 1)').fill('read');
-    await form.getByRole('button', { name: 'Delegate' }).click();
-    await page.getByText('Delegation created.').waitFor();
-    const row = page.getByRole('table', { name: 'Delegations' }).getByRole('row', { name: new RegExp(helperId) });
-    await row.waitFor();
-
-    await page.goto(new URL(`/agents/${helperId}`, srv.url).toString());
+    await page.goto(new URL(`/agents/${thirdId}`, srv.url).toString());
     const delegated = page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /delegated/ });
     await delegated.waitFor();
-    expect(await delegated.textContent()).toContain(`${agentId} → ${helperId}`);
-    expect(await delegated.textContent()).toMatch(/via dlg_/);
+    expect(await delegated.textContent()).toContain(`${agentId} → ${helperId} → ${thirdId}`);
+    expect(await delegated.textContent()).toMatch(/via dlg_\S+ → dlg_/);
 
     await go('Delegations');
     await page.getByLabel('Agent', { exact: true }).selectOption(agentId);
+    const row = page.getByRole('table', { name: 'Delegations' }).getByRole('row', { name: new RegExp(helperId) });
     await row.getByRole('button', { name: 'Revoke…' }).click();
-    await row.getByText('Nothing was delegated onward from it.').waitFor();
+    await row.getByText(`It also revokes up to 1 delegation(s) passed on from it: ${helperId} → ${thirdId}.`).waitFor();
+    await expectAccessible(page, 'delegation revoke preview');
+    await shot('delegations');
     await row.getByRole('button', { name: 'Yes, revoke delegation' }).click();
-    await page.getByText('Revoked 1 delegation(s).').waitFor();
+    await page.getByText('Revoked 2 delegation(s).').waitFor();
+    await page.goto(new URL(`/agents/${thirdId}`, srv.url).toString());
+    await page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /own/ }).waitFor();
+    expect(await page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /delegated/ }).count()).toBe(0);
 
     // Rotate, then revoke, each only after the confirmation.
     await page.goto(new URL(`/agents/${helperId}`, srv.url).toString());
@@ -350,6 +362,21 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     } finally {
       await admin.close();
     }
+  });
+
+  it('works from the keyboard: skip link, navigation, focus on the new page heading', async () => {
+    await page.goto(new URL('/agents', srv.url).toString());
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe('Agents');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string } } }).document.activeElement.tagName), { timeout: 10_000 })
+      .toBe('H1');
   });
 
   it('never shows the first user’s agents to a second user', async () => {

@@ -68,8 +68,12 @@ function Shell({ session }: { session: Session }) {
   useEffect(() => {
     startLive();
   }, []);
-  // Move focus to the new page's heading, so screen readers announce the page change.
+  // Move focus to the new page's heading on a route change (not on the first load, where the
+  // skip link comes first), so screen readers announce the page change.
+  const firstPath = useRef(path);
   useEffect(() => {
+    if (path === firstPath.current) return;
+    firstPath.current = '';
     main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [path]);
   const leave = async () => {
