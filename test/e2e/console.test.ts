@@ -309,8 +309,24 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /own/ }).waitFor();
     expect(await page.getByRole('table', { name: 'Effective permissions' }).getByRole('row', { name: /delegated/ }).count()).toBe(0);
 
-    // Rotate, then revoke, each only after the confirmation.
+    // Edit: a bad field is named in a sentence; a good edit is saved.
     await page.goto(new URL(`/agents/${helperId}`, srv.url).toString());
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit agent' });
+    await edit.getByLabel('Resource pattern (permission 1)').fill('');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    const problem = (await edit.getByRole('alert').textContent()) ?? '';
+    expect(problem).toMatch(/resource/i);
+    expect(problem).toMatch(/Correct it and try again\.$/);
+    await edit.getByLabel('Resource pattern (permission 1)').fill('mcp:notes:*');
+    await edit.getByLabel('Agent name').fill('helper-bot-renamed');
+    await edit.getByLabel('Metadata, key=value per line').fill('team=docs');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.getByRole('heading', { name: /helper-bot-renamed/ }).waitFor();
+    await page.getByRole('definition').filter({ hasText: 'team=docs' }).waitFor();
+
+    // Rotate, then revoke, each only after the confirmation.
     await page.getByRole('button', { name: 'Rotate token' }).click();
     await page.getByRole('button', { name: 'Yes, rotate token' }).click();
     const rotated = (await page.getByTestId('agent-token').textContent()) ?? '';

@@ -21,3 +21,22 @@ export function splitList(text: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/** Metadata typed as `key=value`, one per line (blank lines ignored). */
+export function parseMetadata(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (t === '') continue;
+    const i = t.indexOf('=');
+    if (i < 0) out[t] = '';
+    else out[t.slice(0, i).trim()] = t.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function formatMetadata(m: Record<string, string>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}

@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { AgentService, AgentStatus, AgentType, DelegationService, PermissionSource, type Permission } from '../api.js';
 import { ConfirmButton, ErrorText, Field, Link, TokenReveal } from '../components/common.js';
 import { PermissionBuilder, fromPermissions, toPermissions, type PermissionDraft } from '../components/permission-builder.js';
-import { enumLabel, when } from '../format.js';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { enumLabel, formatMetadata, parseMetadata, when } from '../format.js';
 
 export function describePermission(p: Permission | undefined): string {
   if (p === undefined) return '';
@@ -64,7 +65,7 @@ export function AgentDetailPage({ agentId }: { agentId: string }) {
   const update = useMutation(AgentService.method.updateAgent);
   const rotate = useMutation(AgentService.method.rotateAgentToken);
   const revoke = useMutation(AgentService.method.revokeAgent);
-  const [editing, setEditing] = useState<{ name: string; perms: PermissionDraft[] } | null>(null);
+  const [editing, setEditing] = useState<{ name: string; perms: PermissionDraft[]; metadata: string; expires: string; clearExpiry: boolean } | null>(null);
   const [token, setToken] = useState<string | null>(null);
   const [notice, setNotice] = useState('');
   const refresh = () => void queryClient.invalidateQueries();
@@ -94,10 +95,12 @@ export function AgentDetailPage({ agentId }: { agentId: string }) {
             <dd>{when(a.createdAt)}</dd>
             <dt>Expires</dt>
             <dd>{when(a.expiresAt)}</dd>
+            <dt>Metadata</dt>
+            <dd>{Object.keys(a.metadata).length === 0 ? '—' : Object.entries(a.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}</dd>
           </dl>
           {a.status === AgentStatus.ACTIVE && (
             <div className="row">
-              <button type="button" onClick={() => setEditing({ name: a.name, perms: fromPermissions(a.permissions) })}>Edit</button>
+              <button type="button" onClick={() => setEditing({ name: a.name, perms: fromPermissions(a.permissions), metadata: formatMetadata(a.metadata), expires: '', clearExpiry: false })}>Edit</button>
               <ConfirmButton
                 label="Rotate token"
                 question="The current token stops working at once."
@@ -128,7 +131,14 @@ export function AgentDetailPage({ agentId }: { agentId: string }) {
               onSubmit={(e) => {
                 e.preventDefault();
                 update
-                  .mutateAsync({ agentId, name: editing.name, permissions: { permissions: toPermissions(editing.perms) } })
+                  .mutateAsync({
+                    agentId,
+                    name: editing.name,
+                    permissions: { permissions: toPermissions(editing.perms) },
+                    metadata: { entries: parseMetadata(editing.metadata) },
+                    expiresAt: editing.expires === '' ? undefined : timestampFromDate(new Date(editing.expires)),
+                    clearExpiresAt: editing.clearExpiry,
+                  })
                   .then(() => {
                     setEditing(null);
                     setNotice('Saved.');
@@ -138,6 +148,12 @@ export function AgentDetailPage({ agentId }: { agentId: string }) {
             >
               <h2>Edit agent</h2>
               <Field label="Agent name">{(id) => <input id={id} value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} />}</Field>
+              <Field label="Metadata, key=value per line">{(id) => <textarea id={id} value={editing.metadata} onChange={(e) => setEditing({ ...editing, metadata: e.target.value })} />}</Field>
+              <Field label="New expiry (leave empty to keep)">{(id) => <input id={id} type="datetime-local" value={editing.expires} onChange={(e) => setEditing({ ...editing, expires: e.target.value })} />}</Field>
+              <div className="check">
+                <input id="clear-expiry" type="checkbox" checked={editing.clearExpiry} onChange={(e) => setEditing({ ...editing, clearExpiry: e.target.checked })} />
+                <label htmlFor="clear-expiry">Remove the expiry</label>
+              </div>
               <PermissionBuilder value={editing.perms} onChange={(perms) => setEditing({ ...editing, perms })} />
               <ErrorText error={update.error} />
               <div className="row">

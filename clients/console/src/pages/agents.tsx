@@ -6,13 +6,17 @@ import { useState, type FormEvent } from 'react';
 import { AgentService, AgentStatus, AgentType } from '../api.js';
 import { ErrorText, Field, Link, TokenReveal } from '../components/common.js';
 import { PermissionBuilder, emptyPermission, toPermissions, type PermissionDraft } from '../components/permission-builder.js';
-import { enumLabel, when } from '../format.js';
+import { enumLabel, parseMetadata, when } from '../format.js';
+import { useSession } from '../session.js';
 
 export function CreateAgent({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');
   const [type, setType] = useState(AgentType.AUTONOMOUS);
   const [expires, setExpires] = useState('');
   const [perms, setPerms] = useState<PermissionDraft[]>([emptyPermission()]);
+  const [metadata, setMetadata] = useState('');
+  const [ownerId, setOwnerId] = useState('');
+  const session = useSession();
   const [token, setToken] = useState<string | null>(null);
   const createAgent = useMutation(AgentService.method.createAgent);
 
@@ -22,6 +26,8 @@ export function CreateAgent({ onCreated }: { onCreated: () => void }) {
       const res = await createAgent.mutateAsync({
         name,
         type,
+        ownerId: ownerId.trim(),
+        metadata: parseMetadata(metadata),
         permissions: toPermissions(perms),
         expiresAt: expires === '' ? undefined : timestampFromDate(new Date(expires)),
       });
@@ -50,6 +56,10 @@ export function CreateAgent({ onCreated }: { onCreated: () => void }) {
           )}
         </Field>
         <Field label="Expires (optional)">{(id) => <input id={id} type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />}</Field>
+        {session?.kind === 'admin' && (
+          <Field label="Owner user id (required for the admin)">{(id) => <input id={id} value={ownerId} onChange={(e) => setOwnerId(e.target.value)} />}</Field>
+        )}
+        <Field label="Metadata, key=value per line (optional)">{(id) => <textarea id={id} value={metadata} onChange={(e) => setMetadata(e.target.value)} />}</Field>
       </div>
       <PermissionBuilder value={perms} onChange={setPerms} />
       <ErrorText error={createAgent.error} />
@@ -64,11 +74,13 @@ export function AgentsPage() {
   const [status, setStatus] = useState(AgentStatus.UNSPECIFIED);
   const [type, setType] = useState(AgentType.UNSPECIFIED);
   const [pageSize, setPageSize] = useState(20);
+  const [owner, setOwner] = useState('');
+  const session = useSession();
   const [pages, setPages] = useState<string[]>(['']);
   const [creating, setCreating] = useState(false);
   const queryClient = useQueryClient();
   const pageToken = pages[pages.length - 1] ?? '';
-  const list = useQuery(AgentService.method.listAgents, { status, type, pageSize, pageToken });
+  const list = useQuery(AgentService.method.listAgents, { status, type, pageSize, pageToken, ownerId: owner.trim() });
   const resetPaging = () => setPages(['']);
 
   return (
@@ -103,6 +115,9 @@ export function AgentsPage() {
             </select>
           )}
         </Field>
+        {session?.kind === 'admin' && (
+          <Field label="Owner user id">{(id) => <input id={id} value={owner} onChange={(e) => { setOwner(e.target.value); resetPaging(); }} />}</Field>
+        )}
         <Field label="Per page">
           {(id) => (
             <select id={id} value={pageSize} onChange={(e) => { setPageSize(Number(e.target.value)); resetPaging(); }}>
