@@ -106,6 +106,12 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
   });
 
   it('shows a wrong password as a sentence, not a code', async () => {
+    // The tabs follow the ARIA pattern: arrow keys move between them.
+    await page.getByRole('tab', { name: 'Sign in' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Create an account' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByRole('tab', { name: 'Sign in' }).getAttribute('aria-selected')).toBe('true');
     await page.getByRole('tab', { name: 'Sign in' }).click();
     await page.getByLabel('Email').fill('nobody@example.com');
     await page.getByLabel('Password').fill('not-the-password-1');
@@ -364,10 +370,10 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     try {
       await page3.goto(srv.url);
       await page3.getByRole('tab', { name: 'Admin token' }).click();
-      await page3.getByLabel('Admin token').fill('wrong-admin-token-0123456789abcdef');
+      await page3.getByRole('tabpanel').getByLabel('Admin token').fill('wrong-admin-token-0123456789abcdef');
       await page3.getByRole('button', { name: 'Sign in' }).click();
       await page3.getByRole('alert').filter({ hasText: /sign in again\.$/ }).waitFor();
-      await page3.getByLabel('Admin token').fill(srv.adminToken);
+      await page3.getByRole('tabpanel').getByLabel('Admin token').fill(srv.adminToken);
       await page3.getByRole('button', { name: 'Sign in' }).click();
       await page3.getByRole('row', { name: /docs-bot/ }).waitFor();
       await page3.getByRole('textbox', { name: 'Tenant' }).fill('elsewhere');

@@ -10,6 +10,7 @@ import { useQuery } from '@connectrpc/connect-query';
 import { useCallback, useState, type ReactNode } from 'react';
 import { AuditResult, AuditService, ExportFormat, ReasonCode, type AuditEntry } from '../api.js';
 import { ErrorText, Field } from '../components/common.js';
+import { Tabs } from '../components/tabs.js';
 import { enumLabel, splitList, when } from '../format.js';
 import { recentEntries, useLiveConnected, useLiveEntries } from '../live.js';
 import { transport } from '../transport.js';
@@ -252,11 +253,17 @@ export function AuditPage() {
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title" tabIndex={-1}>Audit log</h1>
-      <div role="tablist" aria-label="Audit views" className="tabs">
-        <button type="button" role="tab" aria-selected={tab === 'live'} onClick={() => setTab('live')}>Live tail</button>
-        <button type="button" role="tab" aria-selected={tab === 'query'} onClick={() => setTab('query')}>Search and export</button>
-      </div>
-      {tab === 'live' ? <LiveTail /> : <QueryAndExport />}
+      <Tabs
+        label="Audit views"
+        tabs={[
+          ['live', 'Live tail'],
+          ['query', 'Search and export'],
+        ]}
+        value={tab}
+        onChange={setTab}
+      >
+        {tab === 'live' ? <LiveTail /> : <QueryAndExport />}
+      </Tabs>
     </section>
   );
 }

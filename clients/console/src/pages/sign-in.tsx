@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { AgentService, AuthService } from '../api.js';
 import { createClient } from '@connectrpc/connect';
 import { ErrorText, Field } from '../components/common.js';
+import { Tabs } from '../components/tabs.js';
 import { setSession } from '../session.js';
 import { transport } from '../transport.js';
 import { navigate } from '../router.js';
@@ -53,19 +54,16 @@ export function SignInPage() {
   return (
     <section className="auth">
       <h1 tabIndex={-1}>Kavach Console</h1>
-      <div role="tablist" aria-label="How to sign in" className="tabs">
-        {(
-          [
-            ['sign-in', 'Sign in'],
-            ['sign-up', 'Create an account'],
-            ['admin', 'Admin token'],
-          ] as const
-        ).map(([m, label]) => (
-          <button key={m} type="button" role="tab" aria-selected={mode === m} onClick={() => setMode(m)}>
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs
+        label="How to sign in"
+        tabs={[
+          ['sign-in', 'Sign in'],
+          ['sign-up', 'Create an account'],
+          ['admin', 'Admin token'],
+        ]}
+        value={mode}
+        onChange={setMode}
+      >
       <form onSubmit={(e) => void submit(e)} aria-label={mode === 'admin' ? 'Admin sign in' : mode === 'sign-up' ? 'Create an account' : 'Sign in'}>
         {mode !== 'admin' ? (
           <>
@@ -97,6 +95,7 @@ export function SignInPage() {
           {mode === 'sign-up' ? 'Create account' : 'Sign in'}
         </button>
       </form>
+      </Tabs>
     </section>
   );
 }
