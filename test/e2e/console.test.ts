@@ -45,6 +45,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
   const cspViolations: string[] = [];
   let agentId = '';
   let agentToken = '';
+  let firstUser = { email: '', password: '' };
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
   const go = async (label: string) => {
@@ -123,6 +124,7 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
 
   it('signs up, then creates an agent with a rate limit and an approval; the token is shown once', async () => {
     const { email, password } = aSignUpRequest();
+    firstUser = { email: email ?? '', password: password ?? '' };
     await page.getByRole('tab', { name: 'Create an account' }).click();
     await page.getByLabel('Email').fill(email ?? '');
     await page.getByLabel('Password').fill(password ?? '');
@@ -429,6 +431,19 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.getByRole('heading', { name: 'Kavach Console' }).waitFor();
     expect(await pageSession(page)).toBeNull();
     await expect(kit.client(AuthService).getSession({}, session.token)).rejects.toThrow();
+  });
+
+  it('returns to sign-in by itself when the session ends elsewhere', async () => {
+    await page.getByRole('tab', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(firstUser.email);
+    await page.getByLabel('Password').fill(firstUser.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    const session = (await pageSession(page)) ?? { token: '' };
+    await kit.client(AuthService).signOut({}, session.token);
+    await go('Approvals').catch(() => undefined);
+    await page.getByRole('heading', { name: 'Kavach Console' }).waitFor();
+    expect(await pageSession(page)).toBeNull();
   });
 
   it('sent every request to its own origin and broke no CSP rule', () => {

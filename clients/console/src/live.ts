@@ -4,10 +4,11 @@
  * arrives exactly once and in order. Subscribers (the live audit page, the approvals inbox)
  * receive entries as they come; the last 500 are kept for a page that opens later.
  */
-import { createClient } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { AuditService, type AuditEntry } from './api.js';
 import { isLostConnection, setOnline } from './connection.js';
+import { setSession } from './session.js';
 import { transport } from './transport.js';
 
 type Listener = (entry: AuditEntry) => void;
@@ -54,9 +55,17 @@ async function run(signal: AbortSignal): Promise<void> {
       }
     } catch (err) {
       if (signal.aborted) return;
+      const code = ConnectError.from(err).code;
       if (isLostConnection(err)) setOnline(false);
+      // The session ended (expired, or signed out elsewhere): back to the sign-in page.
+      if (code === Code.Unauthenticated) {
+        stopLive();
+        setSession(null);
+        return;
+      }
       // A cursor the server no longer has (retention) cannot resume: start at the present.
-      if (/OUT_OF_RANGE|out of range|retention/i.test(String(err))) cursor = '';
+      // (ResourceExhausted, a reader that fell behind, resumes with its cursor as usual.)
+      if (code === Code.OutOfRange) cursor = '';
     }
     setConnected(false);
     await sleep(backoff, signal);
