@@ -189,12 +189,24 @@ describe.runIf(haveChromium)('Kavach Console in Chromium', () => {
     await page.locator(`tr[data-audit-id="${second.auditId}"]`).waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
 
+    // A filter applied to the stream: the server sends only matching entries.
+    const liveFilter = page.getByRole('form', { name: 'Filter the live stream' });
+    await liveFilter.getByLabel('Resource starts with').fill('mcp:docs:faq');
+    await liveFilter.getByRole('button', { name: 'Apply filter' }).click();
+    await page.getByText('Streaming new entries.').waitFor();
+    expect(await page.locator(`tr[data-audit-id="${first.auditId}"]`).count()).toBe(0);
+    const unrelated = await authorize('list', 'mcp:other:x');
+    expect(unrelated.allowed).toBe(false);
+
     // The rate limit of 3 per hour: the third read is allowed, the fourth is not.
     expect((await authorize('read', 'mcp:docs:faq')).allowed).toBe(true);
     const limited = await authorize('read', 'mcp:docs:faq');
     expect(limited.allowed).toBe(false);
     expect(limited.reason).toBe(ReasonCode.RATE_LIMITED);
     await page.locator(`tr[data-audit-id="${limited.auditId}"]`).getByText('rate limited').first().waitFor();
+    // Written before the faq entries, so it would have arrived by now had it matched.
+    expect(await page.locator(`tr[data-audit-id="${unrelated.auditId}"]`).count()).toBe(0);
+    await liveFilter.getByRole('button', { name: 'Clear filter' }).click();
   });
 
   it('puts an approval-required call in the inbox live; approving it allows the next identical call once', async () => {

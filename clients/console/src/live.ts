@@ -37,21 +37,23 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function run(signal: AbortSignal): Promise<void> {
+type TailFilter = NonNullable<Parameters<typeof client.tailAudit>[0]['filter']>;
+
+/**
+ * Follows TailAudit with `filter` until `signal` aborts, reopening after a failure with the last
+ * cursor (backoff 250 ms doubling to 5 s), so each matching entry is delivered exactly once.
+ */
+export async function followTail(filter: TailFilter, onEntry: Listener, onConnected: (up: boolean) => void, signal: AbortSignal): Promise<void> {
   let cursor = '';
   let backoff = 250;
   while (!signal.aborted) {
     try {
-      for await (const msg of client.tailAudit({ cursor }, { signal })) {
+      for await (const msg of client.tailAudit({ filter, cursor }, { signal })) {
         cursor = msg.cursor || cursor;
         backoff = 250;
-        setConnected(true);
+        onConnected(true);
         setOnline(true);
-        if (msg.event.case === 'entry') {
-          const entry = msg.event.value;
-          entries = [entry, ...entries].slice(0, KEEP);
-          for (const l of listeners) l(entry);
-        }
+        if (msg.event.case === 'entry') onEntry(msg.event.value);
       }
     } catch (err) {
       if (signal.aborted) return;
@@ -59,6 +61,7 @@ async function run(signal: AbortSignal): Promise<void> {
       if (isLostConnection(err)) setOnline(false);
       // The session ended (expired, or signed out elsewhere): back to the sign-in page.
       if (code === Code.Unauthenticated) {
+        onConnected(false);
         stopLive();
         setSession(null);
         return;
@@ -67,10 +70,22 @@ async function run(signal: AbortSignal): Promise<void> {
       // (ResourceExhausted, a reader that fell behind, resumes with its cursor as usual.)
       if (code === Code.OutOfRange) cursor = '';
     }
-    setConnected(false);
+    onConnected(false);
     await sleep(backoff, signal);
     backoff = Math.min(backoff * 2, 5000);
   }
+}
+
+function run(signal: AbortSignal): Promise<void> {
+  return followTail(
+    {},
+    (entry) => {
+      entries = [entry, ...entries].slice(0, KEEP);
+      for (const l of listeners) l(entry);
+    },
+    setConnected,
+    signal,
+  );
 }
 
 /** Starts the tail (idempotent); `stopLive` ends it on sign-out. */

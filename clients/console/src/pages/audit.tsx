@@ -7,12 +7,12 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
 import { useQuery } from '@connectrpc/connect-query';
-import { useCallback, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { AuditResult, AuditService, ExportFormat, ReasonCode, type AuditEntry } from '../api.js';
 import { ErrorText, Field } from '../components/common.js';
 import { Tabs } from '../components/tabs.js';
 import { enumLabel, splitList, when } from '../format.js';
-import { recentEntries, useLiveConnected, useLiveEntries } from '../live.js';
+import { followTail, recentEntries, useLiveConnected, useLiveEntries } from '../live.js';
 import { transport } from '../transport.js';
 
 interface FilterDraft {
@@ -39,7 +39,7 @@ function toFilter(f: FilterDraft) {
   };
 }
 
-/** The same filter, applied in the page to the live stream. */
+/** The same filter, applied in the page to the entries already received when a filter is applied. */
 function matches(e: AuditEntry, f: FilterDraft): boolean {
   const actions = splitList(f.actions);
   return (
@@ -110,30 +110,76 @@ function EntryTable({ entries, label, caption }: { entries: readonly AuditEntry[
   );
 }
 
+const isEmpty = (f: FilterDraft) => f.agentId.trim() === '' && f.ownerId.trim() === '' && f.actions.trim() === '' && f.resourcePrefix === '' && f.result === AuditResult.UNSPECIFIED;
+
+/**
+ * Without a filter the page shows the console's own app-wide stream; with one applied it opens a
+ * TailAudit stream with that filter (the server filters; resumed by cursor like the other).
+ */
 function LiveTail() {
+  const [draft, setDraft] = useState<FilterDraft>(emptyFilter);
   const [filter, setFilter] = useState<FilterDraft>(emptyFilter);
   const [shown, setShown] = useState<AuditEntry[]>(() => [...recentEntries()].slice(0, 200));
   const [held, setHeld] = useState<AuditEntry[]>([]);
   const [paused, setPaused] = useState(false);
-  const connected = useLiveConnected();
-  const listener = useCallback(
+  const [filteredUp, setFilteredUp] = useState(false);
+  const appWideUp = useLiveConnected();
+  const filtered = !isEmpty(filter);
+  const connected = filtered ? filteredUp : appWideUp;
+  const add = useCallback(
     (e: AuditEntry) => {
       if (paused) setHeld((h) => [e, ...h]);
       else setShown((s) => [e, ...s].slice(0, 200));
     },
     [paused],
   );
-  useLiveEntries(listener);
+  const appWide = useCallback((e: AuditEntry) => (filtered ? undefined : add(e)), [filtered, add]);
+  useLiveEntries(appWide);
+  // The stream outlives pause/resume (which change `add`): reopening it would lose its cursor.
+  const addRef = useRef(add);
+  addRef.current = add;
+  useEffect(() => {
+    if (!filtered) return undefined;
+    const stop = new AbortController();
+    setFilteredUp(false);
+    void followTail(toFilter(filter), (e) => addRef.current(e), setFilteredUp, stop.signal);
+    return () => stop.abort();
+  }, [filtered, filter]);
+  const apply = (next: FilterDraft) => {
+    setFilter(next);
+    setHeld([]);
+    setShown([...recentEntries()].filter((e) => matches(e, next)).slice(0, 200));
+  };
   const release = () => {
     setShown((s) => [...held, ...s].slice(0, 200));
     setHeld([]);
   };
-  const visibleHeld = held.filter((e) => matches(e, filter)).length;
   return (
     <section aria-labelledby="live-title">
       <h2 id="live-title">Live</h2>
       <p className="muted" aria-live="polite">{connected ? 'Streaming new entries.' : 'Connecting to the live stream…'}</p>
-      <FilterFields value={filter} onChange={setFilter} withTimes={false} />
+      <form
+        aria-label="Filter the live stream"
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply(draft);
+        }}
+      >
+        <FilterFields value={draft} onChange={setDraft} withTimes={false} />
+        <div className="row">
+          <button type="submit">Apply filter</button>
+          <button
+            type="button"
+            disabled={!filtered}
+            onClick={() => {
+              setDraft(emptyFilter);
+              apply(emptyFilter);
+            }}
+          >
+            Clear filter
+          </button>
+        </div>
+      </form>
       <div className="row">
         <button
           type="button"
@@ -145,13 +191,13 @@ function LiveTail() {
         >
           {paused ? 'Resume' : 'Pause'}
         </button>
-        {visibleHeld > 0 && (
+        {held.length > 0 && (
           <button type="button" className="marker" onClick={release}>
-            {visibleHeld} new {visibleHeld === 1 ? 'entry' : 'entries'}
+            {held.length} new {held.length === 1 ? 'entry' : 'entries'}
           </button>
         )}
       </div>
-      <EntryTable entries={shown.filter((e) => matches(e, filter))} label="Live audit entries" />
+      <EntryTable entries={shown} label="Live audit entries" />
     </section>
   );
 }
