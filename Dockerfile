@@ -12,6 +12,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY gen ./gen
 COPY src ./src
+# The Kavach Console, served at / (the built bundle is committed; no build step here).
+COPY clients/console/dist ./clients/console/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080

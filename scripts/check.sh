@@ -45,6 +45,9 @@ echo "== Go client builds and vets"
 (cd clients/go && go vet ./...)
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
+echo "== console: typecheck, and the committed bundle matches its source"
+npx tsc --noEmit -p clients/console/tsconfig.json
+bash scripts/console-bundle-check.sh
 echo "== eslint"
 npx eslint .
 echo "check passed"

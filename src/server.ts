@@ -23,6 +23,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { callMetaOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
+import { createConsoleHandler } from './server/console.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
 import { specGrpcMessages } from './server/grpc-message.js';
@@ -129,6 +130,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     metrics,
     onError: (err) => logger.error({ err }, 'metrics rendering failed'),
   });
+  // The browser console at `/` (issue 15); absent when its bundle was not built.
+  const consoleApp = createConsoleHandler();
 
   const rest = createRestHandler({ app, logger, metrics, maxRequestBytes: config.maxRequestBytes, shutdownSignal: callsShutdown.signal });
 
@@ -138,6 +141,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (cors.handle(req, res)) return;
     if (endpoints(req, res)) return;
     if (rest(req, res, callMetaOf(req, requestId))) return;
+    if (consoleApp?.(req, res) === true) return;
     requestIds.set(req, requestId);
     specGrpcMessages(req, res);
     rpc(req, res);
