@@ -19,10 +19,11 @@ import type { Config } from './config.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { callMetaOf } from './server/call-meta.js';
+import { callMetaOf, forwardedHops, peerIpOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
+import { createNativeGrpcServer } from './server/grpc-js/native-server.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
@@ -44,6 +45,8 @@ export interface KavachServer {
   listen(): Promise<{ host: string; port: number }>;
   /** `http://host:port` of the bound listener. Throws before `listen` resolved. */
   url(): string;
+  /** `http://host:port` of the native gRPC listener (KAVACH_GRPC_PORT); undefined when there is none. */
+  grpcUrl(): string | undefined;
   /**
    * Graceful shutdown, idempotent: health goes NOT_SERVING, no new connections are accepted,
    * open server streams end with Unavailable, unary calls get up to `config.shutdownGraceMs`
@@ -95,6 +98,22 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     contextValues: (req) =>
       createContextValues().set(callMetaKey, callMetaOf(req, requestIds.get(req) ?? requestIdFrom(undefined))),
   });
+  // Native gRPC (grpc-js) on its own port: the same routes, interceptors and shutdown signals.
+  const native =
+    config.grpcPort === undefined
+      ? undefined
+      : createNativeGrpcServer({
+          routes: kavachRoutes,
+          interceptors: outer,
+          shutdownSignal: callsShutdown.signal,
+          maxRequestBytes: config.maxRequestBytes,
+          contextValues: ({ remoteAddress, header, requestId }) =>
+            createContextValues().set(callMetaKey, {
+              peerIp: peerIpOf(remoteAddress),
+              forwardedFor: forwardedHops(header.get('x-forwarded-for') ?? undefined),
+              requestId,
+            }),
+        });
   const cors = createCorsPolicy(config.corsOrigins);
   const endpoints = createHttpEndpoints({
     isServing: () => health.isServing(),
@@ -132,6 +151,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   listener.on('error', (err) => logger.error({ err }, 'listener error'));
 
   let bound: { host: string; port: number } | undefined;
+  let grpcPort: number | undefined;
   let closing: Promise<void> | undefined;
 
   const shutdown = async (): Promise<void> => {
@@ -140,16 +160,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Let Watch streams write NOT_SERVING before they are ended.
     await new Promise<void>((resolve) => setImmediate(resolve));
     streamsShutdown.abort(shuttingDownError());
-    const clean = await connections.drain({
-      graceMs: config.shutdownGraceMs,
-      onGraceExpired: () => {
-        logger.warn({ graceMs: config.shutdownGraceMs }, 'calls still running after the grace period; aborting them');
-        callsShutdown.abort(shuttingDownError());
-      },
-    });
+    const onGraceExpired = (): void => {
+      if (callsShutdown.signal.aborted) return;
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'calls still running after the grace period; aborting them');
+      callsShutdown.abort(shuttingDownError());
+    };
+    const [clean, nativeClean] = await Promise.all([
+      connections.drain({ graceMs: config.shutdownGraceMs, onGraceExpired }),
+      native?.drain({ graceMs: config.shutdownGraceMs, onGraceExpired }) ?? true,
+    ]);
     http1.close();
     h2c.close();
-    logger.info({ clean }, 'connections closed');
+    logger.info({ clean: clean && nativeClean }, 'connections closed');
     try {
       // Flushes queued audit entries, so it must run before the store closes.
       await app.close();
@@ -175,12 +197,23 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // (slow-client protection) for the connections the listener hands it.
       http1.emit('listening');
       bound = { host: config.host, port: (listener.address() as AddressInfo).port };
+      if (native !== undefined && config.grpcPort !== undefined) {
+        try {
+          grpcPort = await native.listen(config.host, config.grpcPort);
+        } catch (err) {
+          listener.close();
+          throw err;
+        }
+      }
       health.setServing(true);
       return bound;
     },
     url() {
       if (bound === undefined) throw new Error('the server is not listening');
       return formatUrl(bound.host, bound.port);
+    },
+    grpcUrl() {
+      return grpcPort === undefined ? undefined : formatUrl(config.host, grpcPort);
     },
     close() {
       closing ??= shutdown();
