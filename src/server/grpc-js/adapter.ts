@@ -150,8 +150,12 @@ async function* once<T>(value: T): AsyncIterable<T> {
   yield value;
 }
 
-async function* decodeStream<T>(call: AsyncIterable<Buffer>, method: DescMethod): AsyncIterable<T> {
-  for await (const chunk of call) yield decode<T>(method, method.input, chunk);
+/**
+ * The request messages of a bidi call. `destroyOnReturn: false`: a plain for-await destroys the
+ * duplex when the client half-closes, and with it the response half before its status is sent.
+ */
+async function* decodeStream<T>(call: grpc.ServerDuplexStream<Buffer, Buffer>, method: DescMethod): AsyncIterable<T> {
+  for await (const chunk of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) yield decode<T>(method, method.input, chunk);
 }
 
 /** Resolves when the stream may take more, or the call ended. */
