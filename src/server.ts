@@ -23,7 +23,7 @@ import { callMetaOf, forwardedHops, peerIpOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
-import { createNativeGrpcServer } from './server/grpc-js/native-server.js';
+import { createNativeGrpcServer, type NativeGrpcServer } from './server/grpc-js/native-server.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
@@ -41,6 +41,8 @@ export interface KavachServer {
   readonly app: App;
   readonly metrics: Metrics;
   readonly health: HealthService;
+  /** The native gRPC server (KAVACH_GRPC_PORT), e.g. to inject connections into; undefined when off. */
+  readonly nativeGrpc: NativeGrpcServer | undefined;
   /** Binds `config.host:config.port` (port 0 picks a free port) and starts reporting SERVING. */
   listen(): Promise<{ host: string; port: number }>;
   /** `http://host:port` of the bound listener. Throws before `listen` resolved. */
@@ -184,6 +186,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     app,
     metrics,
     health,
+    nativeGrpc: native,
     async listen() {
       if (bound !== undefined) return bound;
       await new Promise<void>((resolve, reject) => {
