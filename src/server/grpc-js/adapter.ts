@@ -115,7 +115,10 @@ function handlerContext(c: CallState, method: DescMethod, req: AnyRequest): Hand
   return {
     method,
     service: req.service,
-    signal: req.signal,
+    // Getters: the signal is only made when someone looks (CallState).
+    get signal() {
+      return req.signal;
+    },
     timeoutMs: c.timeoutMs,
     requestMethod: 'POST',
     requestHeader: req.header,
@@ -134,7 +137,9 @@ function requestOf(c: CallState, method: DescMethod, message: unknown, stream: b
     method,
     requestMethod: 'POST',
     url: c.url,
-    signal: c.signal,
+    get signal() {
+      return c.signal;
+    },
     header: c.header,
     contextValues: c.values,
     message,
