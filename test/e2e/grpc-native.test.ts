@@ -318,4 +318,29 @@ describe('graceful shutdown on the native port', () => {
     const after = await errorOf(createClient(Health, createGrpcTransport({ baseUrl: url })).check({}));
     expect(after.code).toBe(Code.Unavailable);
   });
+
+  it('a unary call in flight when close() starts still gets its answer', async () => {
+    // The app's clock tells when the call has reached it: armed just before the call, the first
+    // reading after that is the call's own.
+    let armed = false;
+    let reached: () => void = () => undefined;
+    const inApp = new Promise<void>((resolve) => (reached = resolve));
+    const now = (): Date => {
+      if (armed) {
+        armed = false;
+        reached();
+      }
+      return new Date();
+    };
+    const own = await startServer({ KAVACH_GRPC_PORT: '0' }, now);
+    const url = own.server.grpcUrl() ?? expect.fail('no native listener');
+    const agents = createClient(AgentService, createGrpcTransport({ baseUrl: url }));
+    armed = true;
+    const call = agents.createAgent({ ownerId: 'usr_grace', name: 'grace', type: AgentType.AUTONOMOUS }, { headers: bearer(own.adminToken) });
+    await inApp;
+    const closing = own.close();
+    const res = await call;
+    expect(res.agent?.id).toMatch(/^agt_/);
+    await closing;
+  });
 });
