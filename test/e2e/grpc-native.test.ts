@@ -246,6 +246,39 @@ describe('connect-node gRPC transport on the native port', () => {
   });
 });
 
+describe('audit streams on the native port', () => {
+  it('ExportAudit sends the same bytes as the Connect path', async () => {
+    const h = { headers: bearer(srv.adminToken) };
+    const agents = createClient(AgentService, native());
+    for (let i = 0; i < 5; i++) await agents.createAgent({ ownerId: 'usr_export', name: `e${i}`, type: AgentType.AUTONOMOUS }, h);
+    const exportAll = async (t: Transport): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      for await (const res of createClient(AuditService, t).exportAudit({ filter: { ownerId: 'usr_export' } }, h)) chunks.push(Buffer.from(res.data));
+      return Buffer.concat(chunks);
+    };
+    const viaNative = await exportAll(native());
+    const viaShared = await exportAll(createGrpcTransport({ baseUrl: srv.url }));
+    expect(viaNative.toString('utf8').trim().split('\n')).toHaveLength(5);
+    expect(viaNative.equals(viaShared)).toBe(true);
+  });
+
+  it('TailAudit streams a new entry as it is written, and ends when the client cancels', async () => {
+    const h = { headers: bearer(srv.adminToken) };
+    const abort = new AbortController();
+    const tail = createClient(AuditService, native()).tailAudit({ filter: { ownerId: 'usr_tail' } }, { ...h, signal: abort.signal });
+    const it = tail[Symbol.asyncIterator]();
+    const first = it.next();
+    const { agent } = await createClient(AgentService, native()).createAgent({ ownerId: 'usr_tail', name: 't', type: AgentType.AUTONOMOUS }, h);
+    let event = (await first).value;
+    while (event?.event.case === 'heartbeat') event = (await it.next()).value;
+    expect(event?.event.case).toBe('entry');
+    if (event?.event.case === 'entry') expect(event.event.value.ownerId).toBe('usr_tail');
+    expect(agent?.ownerId).toBe('usr_tail');
+    abort.abort();
+    await expect(it.next()).rejects.toMatchObject({ code: Code.Canceled });
+  });
+});
+
 describe('raw HTTP/2 on the native port', () => {
   it('a malformed request message is InvalidArgument naming the message type, not Internal', async () => {
     const session = http2.connect(grpcUrl);
