@@ -199,15 +199,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // The http server never listens itself; this starts its header and request timeouts
       // (slow-client protection) for the connections the listener hands it.
       http1.emit('listening');
-      bound = { host: config.host, port: (listener.address() as AddressInfo).port };
+      const port = (listener.address() as AddressInfo).port;
       if (native !== undefined && config.grpcPort !== undefined) {
         try {
           grpcPort = await native.listen(config.host, config.grpcPort);
         } catch (err) {
+          // Neither port half-open: the caller sees the bind error (e.g. the port is taken).
           listener.close();
           throw err;
         }
       }
+      bound = { host: config.host, port };
       health.setServing(true);
       return bound;
     },
