@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { compressionGzip, createGrpcTransport } from '@connectrpc/connect-node';
@@ -69,6 +70,17 @@ const openWatchStreams = async (): Promise<number> => {
 it('is a port of its own, beside the shared one', () => {
   expect(grpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(grpcUrl).not.toBe(srv.url);
+});
+
+it('a native port that is taken fails the start with the bind error', async () => {
+  const squatter = net.createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  try {
+    const taken = (squatter.address() as net.AddressInfo).port;
+    await expect(startServer({ KAVACH_GRPC_PORT: String(taken) })).rejects.toThrow(/address already in use|EADDRINUSE|No address added/i);
+  } finally {
+    squatter.close();
+  }
 });
 
 describe('grpc-js client on the native port', () => {
