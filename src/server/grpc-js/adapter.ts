@@ -13,14 +13,10 @@ import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMet
 import {
   Code,
   ConnectError,
-  createMethodImplSpec,
-  createServiceImplSpec,
   type ConnectRouter,
   type ContextValues,
   type HandlerContext,
   type Interceptor,
-  type MethodImplSpec,
-  type ServiceImpl,
   type StreamRequest,
   type StreamResponse,
   type UnaryRequest,
@@ -28,6 +24,7 @@ import {
 } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { openCall, type CallInfo, type CallState } from './call.js';
+import { captureRoutes, type Route } from './capture-routes.js';
 import { metadataOf, statusOf } from './status.js';
 
 export type { CallInfo } from './call.js';
@@ -35,34 +32,6 @@ export type { CallInfo } from './call.js';
 type AnyRequest = UnaryRequest | StreamRequest;
 type AnyResponse = UnaryResponse | StreamResponse;
 type AnyFn = (req: AnyRequest) => Promise<AnyResponse>;
-
-interface Route {
-  readonly spec: MethodImplSpec;
-  /** A registration's own interceptors; they run inside the server's list, as on the Connect path. */
-  readonly interceptors: readonly Interceptor[];
-}
-
-/** Records what `register` puts on a Connect router, for the native path to serve the same. */
-export function captureRoutes(register: (router: ConnectRouter) => void): Route[] {
-  const routes: Route[] = [];
-  const router: ConnectRouter = {
-    handlers: [],
-    service(service, implementation, options) {
-      // Fills methods left out with an Unimplemented one, exactly as the Connect router does.
-      const spec = createServiceImplSpec(service, implementation as ServiceImpl<typeof service>);
-      for (const method of service.methods) {
-        routes.push({ spec: spec.methods[method.localName] as MethodImplSpec, interceptors: options?.interceptors ?? [] });
-      }
-      return this;
-    },
-    rpc(method, impl, options) {
-      routes.push({ spec: createMethodImplSpec(method, impl) as MethodImplSpec, interceptors: options?.interceptors ?? [] });
-      return this;
-    },
-  };
-  register(router);
-  return routes;
-}
 
 export interface GrpcJsAdapterOptions {
   /** The registration function the Connect path uses (src/api/routes.ts). */
@@ -212,7 +181,15 @@ function unaryHandler(route: Route, interceptors: readonly Interceptor[], option
         trailer: c.responseTrailer,
         message: normalize(output, await impl(req.message, handlerContext(c, method, req))),
       }) as AnyResponse;
-    chain(interceptors, inner)(requestOf(c, method, input, false)).then((res) => {
+    let pending: Promise<AnyResponse>;
+    try {
+      pending = chain(interceptors, inner)(requestOf(c, method, input, false));
+    } catch (error) {
+      // An interceptor that is not async may throw before it returns a promise.
+      fail(error);
+      return;
+    }
+    pending.then((res) => {
       let bytes: Buffer;
       try {
         bytes = encode(output, res.message);
