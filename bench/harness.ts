@@ -27,9 +27,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts bench/server.ts on `dataDir`; `env` adds settings. Resolves once it printed READY. */
-export async function startBenchServer(dataDir: string, env: Record<string, string> = {}): Promise<BenchServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server.ts')], {
+/** Starts bench/server.ts on `dataDir` with `node`; `env` adds settings. Resolves once it printed READY. */
+export async function startBenchServer(dataDir: string, env: Record<string, string> = {}, node = process.execPath): Promise<BenchServer> {
+  const child = spawn(node, ['--import', 'tsx', path.join(here, 'server.ts')], {
     env: {
       ...process.env,
       KAVACH_PORT: '0',
