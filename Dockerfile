@@ -7,7 +7,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production KAVACH_HOST=0.0.0.0 KAVACH_PORT=8080 KAVACH_DATA_DIR=/data
+ENV NODE_ENV=production KAVACH_HOST=0.0.0.0 KAVACH_PORT=8080 KAVACH_GRPC_PORT=8081 KAVACH_DATA_DIR=/data
 COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY gen ./gen
@@ -16,6 +16,6 @@ COPY src ./src
 COPY clients/console/dist ./clients/console/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 8080
+EXPOSE 8080 8081
 VOLUME ["/data"]
 CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const only = process.argv.slice(2);
-const benches = ['engine.ts', 'server-bench.ts', 'audit.ts'].filter(
+const benches = ['engine.ts', 'server-bench.ts', 'grpc-bench.ts', 'audit.ts'].filter(
   (b) => existsSync(path.join(here, b)) && (only.length === 0 || only.some((o) => b.startsWith(o))),
 );
 let failed = 0;

@@ -11,8 +11,7 @@
  * compared by the median of each condition's p99).
  * Prints a table and writes bench/results/server.json.
  */
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from '@connectrpc/connect';
@@ -20,88 +19,22 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { AgentService } from '../gen/kavach/v1/agent_service_pb.js';
 import { AuthService } from '../gen/kavach/v1/auth_service_pb.js';
 import { AgentType } from '../gen/kavach/v1/types_pb.js';
-import type { LoadResult, LoadSpec } from './load.js';
+import { ADMIN_TOKEN, benchPermissions as permissions, runLoad, startBenchServer } from './harness.js';
+import type { LoadSpec } from './load.js';
 import { machine } from './machine.js';
 
-const ADMIN_TOKEN = `bench-admin-${'x'.repeat(32)}`;
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCH_SIZE = 100;
-const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 const here = path.dirname(new URL(import.meta.url).pathname);
-
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // After the command name: state is field 3, so utime (14) and stime (15) sit at 11 and 12.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks / CLK_TCK) * 1e6;
-}
-
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server.ts')], {
-    env: {
-      ...process.env,
-      KAVACH_PORT: '0',
-      KAVACH_DATA_DIR: dataDir,
-      KAVACH_ADMIN_TOKEN: ADMIN_TOKEN,
-      KAVACH_LOG_LEVEL: 'warn',
-      KAVACH_AGENT_QUOTA: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-/** Runs one load process; samples the server's CPU between its MEASURE markers. */
-function runLoad(spec: LoadSpec, serverPid: number): Promise<LoadResult & { serverCpuUs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'load.ts'), JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let cpuStart = 0;
-    let cpuEnd = 0;
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line === 'MEASURE_START') cpuStart = cpuMicros(serverPid);
-        else if (line === 'MEASURE_END') cpuEnd = cpuMicros(serverPid);
-        else if (line.startsWith('RESULT ')) resolve({ ...(JSON.parse(line.slice(7)) as LoadResult), serverCpuUs: cpuEnd - cpuStart });
-      }
-    });
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
-    });
-  });
-}
-
-function permissions() {
-  const perms = [{ resource: 'mcp:github:*', actions: ['read'] }];
-  for (let i = 0; i < 19; i++) {
-    perms.push({ resource: `mcp:tool${i}:*:item`, actions: ['read', 'write'] });
-  }
-  return perms;
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'kavach-bench-'));
-  const { child, port } = await startServer(dataDir);
-  const address = `127.0.0.1:${port}`;
-  const pid = child.pid ?? 0;
+  const server = await startBenchServer(dataDir);
+  const address = `127.0.0.1:${server.ports.port}`;
+  const pid = server.pid;
   try {
     const transport = createGrpcTransport({ baseUrl: `http://${address}` });
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
@@ -179,8 +112,7 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify({ machine: machine(), settings, rows, summary }, null, 2)}\n`);
     console.log(`wrote ${out}`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** Port of the native gRPC listener (grpc-js), or undefined for none; 0 picks a free port. */
+  readonly grpcPort: number | undefined;
   readonly store: StoreEngine;
   /** Directory of the embedded store's file, or `:memory:` for a throwaway store. */
   readonly dataDir: string;
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: env.KAVACH_HOST?.trim() || '127.0.0.1',
     port: intSetting(env, 'KAVACH_PORT', 8080, 0, 65535),
+    grpcPort: env.KAVACH_GRPC_PORT === undefined || env.KAVACH_GRPC_PORT === '' ? undefined : intSetting(env, 'KAVACH_GRPC_PORT', 0, 0, 65535),
     store,
     dataDir: env.KAVACH_DATA_DIR?.trim() || './data',
     mongoUri,

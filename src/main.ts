@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 
   const { host, port } = await server.listen();
   const url = server.url();
-  logger.info({ host, port, url, store: config.store }, 'listening');
+  logger.info({ host, port, url, grpcUrl: server.grpcUrl(), store: config.store }, 'listening');
   process.stderr.write(`${nextSteps(url, server.app.generatedAdminToken)}\n`);
 }
 

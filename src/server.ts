@@ -21,12 +21,13 @@ import type { Config } from './config.js';
 import { instrumentStore } from './observability/instrument-store.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { callMetaOf } from './server/call-meta.js';
+import { callMetaOf, forwardedHops, peerIpOf } from './server/call-meta.js';
 import { createConnectionTracker } from './server/connections.js';
 import { createConsoleHandler } from './server/console.js';
 import { createCorsPolicy } from './server/cors.js';
 import { createDualListener } from './server/dual-listener.js';
 import { specGrpcMessages } from './server/grpc-message.js';
+import { createNativeGrpcServer, type NativeGrpcServer } from './server/grpc-js/native-server.js';
 import { createHttpEndpoints } from './server/http-endpoints.js';
 import { openStore } from './server/open-store.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './server/request-id.js';
@@ -47,10 +48,14 @@ export interface KavachServer {
   readonly app: App;
   readonly metrics: Metrics;
   readonly health: HealthService;
+  /** The native gRPC server (KAVACH_GRPC_PORT), e.g. to inject connections into; undefined when off. */
+  readonly nativeGrpc: NativeGrpcServer | undefined;
   /** Binds `config.host:config.port` (port 0 picks a free port) and starts reporting SERVING. */
   listen(): Promise<{ host: string; port: number }>;
   /** `http://host:port` of the bound listener. Throws before `listen` resolved. */
   url(): string;
+  /** `http://host:port` of the native gRPC listener (KAVACH_GRPC_PORT); undefined when there is none. */
+  grpcUrl(): string | undefined;
   /**
    * Graceful shutdown, idempotent: health goes NOT_SERVING, no new connections are accepted,
    * open server streams end with Unavailable, unary calls get up to `config.shutdownGraceMs`
@@ -90,6 +95,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Every in-flight call listens on these; hundreds at once is normal, not a leak.
   setMaxListeners(0, streamsShutdown.signal, callsShutdown.signal);
   const requestIds = new WeakMap<NodeReq, string>();
+  // One route table and one interceptor list, for the shared port and the native gRPC port alike.
+  const kavachRoutes = routes(app, { health });
+  const interceptors = createInterceptors({ app, logger, metrics, streamsShutdown: streamsShutdown.signal });
   const compressions = [compressionGzip, compressionBrotli];
   // Unknown JSON field names and enum names are errors, as in the protobuf JSON spec (connect-es
   // ignores them by default). Unknown binary fields are kept, so that the strict-input
@@ -97,8 +105,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const jsonOptions = { ignoreUnknownFields: false };
   const binaryOptions = { readUnknownFields: true };
   const rpc = createRpcAdapter({
-    routes: routes(app, { health }),
-    interceptors: createInterceptors({ app, logger, metrics, streamsShutdown: streamsShutdown.signal }),
+    routes: kavachRoutes,
+    interceptors,
     jsonOptions,
     binaryOptions,
     acceptCompression: compressions,
@@ -124,6 +132,22 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       }),
     logger,
   });
+  // Native gRPC (grpc-js) on its own port: the same routes, interceptors and shutdown signals.
+  const native =
+    config.grpcPort === undefined
+      ? undefined
+      : createNativeGrpcServer({
+          routes: kavachRoutes,
+          interceptors,
+          shutdownSignal: callsShutdown.signal,
+          maxRequestBytes: config.maxRequestBytes,
+          contextValues: ({ remoteAddress, header, requestId }) =>
+            createContextValues().set(callMetaKey, {
+              peerIp: peerIpOf(remoteAddress),
+              forwardedFor: forwardedHops(header.get('x-forwarded-for') ?? undefined),
+              requestId,
+            }),
+        });
   const cors = createCorsPolicy(config.corsOrigins);
   const endpoints = createHttpEndpoints({
     isServing: () => health.isServing(),
@@ -170,6 +194,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   listener.on('error', (err) => {
     if (bound !== undefined) logger.error({ err }, 'listener error');
   });
+  let grpcPort: number | undefined;
   let closing: Promise<void> | undefined;
 
   const shutdown = async (): Promise<void> => {
@@ -179,16 +204,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Let Watch streams write NOT_SERVING before they are ended.
     await new Promise<void>((resolve) => setImmediate(resolve));
     streamsShutdown.abort(shuttingDownError());
-    const clean = await connections.drain({
-      graceMs: config.shutdownGraceMs,
-      onGraceExpired: () => {
-        logger.warn({ graceMs: config.shutdownGraceMs }, 'calls still running after the grace period; aborting them');
-        callsShutdown.abort(shuttingDownError());
-      },
-    });
+    const onGraceExpired = (): void => {
+      if (callsShutdown.signal.aborted) return;
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'calls still running after the grace period; aborting them');
+      callsShutdown.abort(shuttingDownError());
+    };
+    const [clean, nativeClean] = await Promise.all([
+      connections.drain({ graceMs: config.shutdownGraceMs, onGraceExpired }),
+      native?.drain({ graceMs: config.shutdownGraceMs, onGraceExpired }) ?? true,
+    ]);
     http1.close();
     h2c.close();
-    logger.info({ clean }, 'connections closed');
+    logger.info({ clean: clean && nativeClean }, 'connections closed');
     try {
       // Flushes queued audit entries, so it must run before the store closes.
       await app.close();
@@ -201,6 +228,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     app,
     metrics,
     health,
+    nativeGrpc: native,
     async listen() {
       if (bound !== undefined) return bound;
       await new Promise<void>((resolve, reject) => {
@@ -213,7 +241,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // The http server never listens itself; this starts its header and request timeouts
       // (slow-client protection) for the connections the listener hands it.
       http1.emit('listening');
-      bound = { host: config.host, port: (listener.address() as AddressInfo).port };
+      const port = (listener.address() as AddressInfo).port;
+      if (native !== undefined && config.grpcPort !== undefined) {
+        try {
+          grpcPort = await native.listen(config.host, config.grpcPort);
+        } catch (err) {
+          // Neither port half-open: the caller sees the bind error (e.g. the port is taken).
+          listener.close();
+          throw err;
+        }
+      }
+      bound = { host: config.host, port };
       // SERVING while the store answers (store-health.ts).
       storeHealth.start();
       return bound;
@@ -221,6 +259,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     url() {
       if (bound === undefined) throw new Error('the server is not listening');
       return formatUrl(bound.host, bound.port);
+    },
+    grpcUrl() {
+      return grpcPort === undefined ? undefined : formatUrl(config.host, grpcPort);
     },
     close() {
       closing ??= shutdown();
