@@ -121,6 +121,8 @@ async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number
       await writeChunk(res, text, call.signal);
       next = await chunks.next();
     }
+    // The use case stops quietly when the signal aborts (shutdown): that is a cut, not the end.
+    if (call.signal.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error('export aborted');
     if (format === 'json') await writeChunk(res, ']', call.signal);
     res.end();
   } catch (err) {
