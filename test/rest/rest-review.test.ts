@@ -50,3 +50,15 @@ describe('deeply nested arguments', () => {
     expectError(res, 400, 'INVALID_ARGUMENT', 'arguments');
   });
 });
+
+describe('times', () => {
+  it('an impossible calendar date is 400 naming the field, not silently the next month', async () => {
+    const feb30 = await rest('POST', '/agents', { token: admin, json: await newAgent({ expiresAt: '2030-02-30T00:00:00Z' }) });
+    expectError(feb30, 400, 'INVALID_ARGUMENT', 'expiresAt');
+    const hour25 = await rest('POST', '/agents', { token: admin, json: await newAgent({ expiresAt: '2030-01-01T25:00:00Z' }) });
+    expectError(hour25, 400, 'INVALID_ARGUMENT', 'expiresAt');
+    expectError(await rest('GET', '/audit?since=2026-04-31', { token: admin }), 400, 'INVALID_ARGUMENT', 'since');
+    // Real dates, including a leap day, still pass.
+    expect((await rest('GET', '/audit?since=2028-02-29&until=2028-03-01T00:00:00%2B01:00', { token: admin })).status).toBe(200);
+  });
+});
