@@ -15,7 +15,7 @@ import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { delegationRoutes } from './delegation-routes.js';
 import { toRestError } from './errors.js';
-import { readJsonBody, sendJson, sendNoContent, type Req, type Res } from './http-io.js';
+import { queryOf, readJsonBody, sendJson, sendNoContent, type Req, type Res } from './http-io.js';
 import { openApiDocument } from './openapi.js';
 import type { RestCall, RestResult, RestRoute } from './route.js';
 
@@ -75,6 +75,8 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
       if (principal.kind === 'anonymous' && route.public !== true) {
         throw unauthenticated('a bearer credential is required: send "authorization: Bearer <token>"');
       }
+      // GET and DELETE routes name the query parameters they take; POST and PATCH take none.
+      if (route.method === 'POST' || route.method === 'PATCH') queryOf(search, []);
       let body: Promise<unknown> | undefined;
       const call: RestCall = {
         principal,

@@ -62,3 +62,15 @@ describe('times', () => {
     expect((await rest('GET', '/audit?since=2028-02-29&until=2028-03-01T00:00:00%2B01:00', { token: admin })).status).toBe(200);
   });
 });
+
+describe('query parameters on POST and PATCH', () => {
+  it('are refused by name, not silently ignored', async () => {
+    const body = await newAgent();
+    expectError(await rest('POST', '/agents?dryRun=true', { token: admin, json: body }), 400, 'INVALID_ARGUMENT', 'dryRun');
+    const created = await rest('POST', '/agents', { token: admin, json: body });
+    expect(created.status, created.text).toBe(201);
+    expectError(await rest('PATCH', `/agents/${created.body.id}?force=1`, { token: admin, json: { name: 'b' } }), 400, 'INVALID_ARGUMENT', 'force');
+    expectError(await rest('POST', `/agents/${created.body.id}/rotate?reason=x`, { token: admin }), 400, 'INVALID_ARGUMENT', 'reason');
+    expect((await rest('GET', `/agents/${created.body.id}`, { token: admin })).body.name).toBe('a');
+  });
+});
