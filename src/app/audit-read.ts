@@ -5,7 +5,7 @@
 import type { AuditRecord, PageResult } from '../store/store.js';
 import { requireAuthenticated } from './access.js';
 import { decodeTailCursor, encodeTailCursor } from './audit-cursor.js';
-import { createLineChunker, exportHeader, exportLine, type AuditExportFormat } from './audit-export.js';
+import { createLineChunker, exportHeader, exportLine, type AuditExportFormat, type AuditLineEncoder } from './audit-export.js';
 import { auditEntryMatches, validateAuditFilter, visibleAuditFilter, type AuditFilterInput } from './audit-filter.js';
 import type { TailHub } from './audit-tail.js';
 import type { AppContext } from './context.js';
@@ -62,7 +62,7 @@ export function createAuditReadUseCases(ctx: AppContext, hub: TailHub, tail: Tai
      * of about 64 KiB that end on whole lines. Reads the store a page at a time and waits for
      * each chunk to be taken before reading on, so memory stays flat however much matches.
      */
-    async *export(principal: Principal, filter: AuditFilterInput, format: AuditExportFormat, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    async *export(principal: Principal, filter: AuditFilterInput, format: AuditExportFormat | AuditLineEncoder, signal: AbortSignal): AsyncGenerator<Uint8Array> {
       const caller = requireAuthenticated(principal);
       const visible = visibleAuditFilter(caller, validateAuditFilter(filter));
       const chunks = createLineChunker();

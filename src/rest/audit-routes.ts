@@ -7,7 +7,7 @@ import type { App } from '../app/app.js';
 import type { AuditFilterInput } from '../app/audit-filter.js';
 import type { Principal } from '../app/principal.js';
 import { invalidArgument } from '../domain/errors.js';
-import type { ActorKind, AuditResult, ReasonCode } from '../domain/types.js';
+import type { AuditResult } from '../domain/types.js';
 import type { AuditRecord } from '../store/store.js';
 import { enumValue } from './agent-routes.js';
 import { queryOf, writeChunk } from './http-io.js';
@@ -64,43 +64,14 @@ async function pageByOffset(app: App, principal: Principal, filter: AuditFilterI
   return app.audit.query(principal, { filter, pageSize: limit, pageToken: token });
 }
 
-const ACTOR_KINDS: Record<string, ActorKind> = {
-  ACTOR_KIND_UNSPECIFIED: 'anonymous',
-  ACTOR_KIND_ADMIN: 'admin',
-  ACTOR_KIND_USER: 'user',
-  ACTOR_KIND_AGENT: 'agent',
-  ACTOR_KIND_SYSTEM: 'system',
-};
-
-/** One line of the RPC export's JSON lines (proto3 JSON of AuditEntry) as a record again. */
-function recordOfExportLine(line: string): AuditRecord {
-  const e = JSON.parse(line) as Record<string, unknown> & { actor: { kind: string; id: string } };
-  const reason = String(e.reason).replace(/^REASON_CODE_/, '');
-  return {
-    id: String(e.id),
-    tenantId: String(e.tenantId),
-    time: new Date(String(e.time)),
-    actor: { kind: ACTOR_KINDS[e.actor.kind] ?? 'anonymous', id: e.actor.id },
-    agentId: String(e.agentId),
-    ownerId: String(e.ownerId),
-    action: String(e.action),
-    resource: String(e.resource),
-    arguments: e.arguments as AuditRecord['arguments'],
-    result: String(e.result).replace(/^AUDIT_RESULT_/, '').toLowerCase() as AuditResult,
-    reason: reason === 'UNSPECIFIED' ? '' : (reason as ReasonCode),
-    message: String(e.message),
-    clientIp: String(e.clientIp),
-    delegationChain: e.delegationChain as string[],
-    durationUs: Number(e.durationUs),
-    approvalId: String(e.approvalId),
-  };
-}
+/** One entry of the JSON export: the same view as a page's, one per line for the chunker. */
+const restLine = (entry: AuditRecord): string => `${JSON.stringify(auditEntryToJson(entry))}\n`;
 
 async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number }> {
   const q = queryOf(call.search, ['format', ...FILTER_PARAMS]);
   const format = enumValue(q.get('format') ?? 'json', ['json', 'csv'] as const, 'format');
   const filter = filterOf(q);
-  const chunks = app.audit.export(call.principal, filter, format === 'csv' ? 'csv' : 'jsonl', call.signal)[Symbol.asyncIterator]();
+  const chunks = app.audit.export(call.principal, filter, format === 'csv' ? 'csv' : restLine, call.signal)[Symbol.asyncIterator]();
   // The first chunk is awaited before the status is sent, so refusals (credential, filter) are
   // still proper errors; after it, a failure can only cut the stream short.
   let next = await chunks.next();
@@ -114,8 +85,9 @@ async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number
     while (next.done !== true) {
       let text: string | Uint8Array = next.value;
       if (format === 'json') {
+        // Chunks end on whole lines, and a JSON text never holds a raw line feed.
         const lines = Buffer.from(next.value).toString('utf8').split('\n').filter((l) => l !== '');
-        text = (first ? '' : ',') + lines.map((l) => JSON.stringify(auditEntryToJson(recordOfExportLine(l)))).join(',');
+        text = (first ? '' : ',') + lines.join(',');
         first = false;
       }
       await writeChunk(res, text, call.signal);

@@ -111,6 +111,9 @@ describe('every route, as the SDK uses it', () => {
     const json = await rest('GET', `/audit/export?format=json&agentId=${a.id}&actions=read`, { token: admin, headers: { accept: 'text/plain, application/json' } });
     expect(json.headers.get('content-type')).toBe('application/json');
     expect(JSON.parse(json.text).map((e: { result: string }) => e.result)).toEqual(['allowed', 'denied']);
+    // The export's entries are the page's entries, field for field (oldest first there, newest first here).
+    const all = await rest('GET', `/audit?agentId=${a.id}&actions=read`, { token: admin });
+    expect(JSON.parse(json.text)).toEqual([...all.body.entries].reverse());
     const csv = await rest('GET', `/audit/export?format=csv&agentId=${a.id}`, { token: admin });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.text.split('\r\n')[0]).toMatch(/^id,tenant_id,time,/);
