@@ -74,3 +74,14 @@ describe('query parameters on POST and PATCH', () => {
     expect((await rest('GET', `/agents/${created.body.id}`, { token: admin })).body.name).toBe('a');
   });
 });
+
+describe('malformed JSON', () => {
+  it('is 400 naming the body, without quoting the text back (it may be a password)', async () => {
+    const secret = `hunter2-${aSuffix()}`;
+    for (const raw of [secret, `{"email":"a@example.com","password":"${secret}" x}`, `{"password":"${secret}`]) {
+      const res = await rest('POST', '/sign-in/email', { raw });
+      expectError(res, 400, 'INVALID_ARGUMENT', 'body');
+      expect(res.text).not.toContain('hunter2');
+    }
+  });
+});
