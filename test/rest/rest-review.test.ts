@@ -85,3 +85,16 @@ describe('malformed JSON', () => {
     }
   });
 });
+
+describe('POST /delegations maxDepth', () => {
+  it('0 or a negative depth is 400 naming maxDepth, not silently the default', async () => {
+    const from = await rest('POST', '/agents', { token: admin, json: await newAgent() });
+    const to = await rest('POST', '/agents', { token: admin, json: await newAgent({ ownerId: from.body.ownerId }) });
+    const body = (maxDepth: number) => ({ fromAgent: from.body.id, toAgent: to.body.id, permissions: from.body.permissions, maxDepth });
+    expectError(await rest('POST', '/delegations', { token: admin, json: body(0) }), 400, 'INVALID_ARGUMENT', 'maxDepth');
+    expectError(await rest('POST', '/delegations', { token: admin, json: body(-1) }), 400, 'INVALID_ARGUMENT', 'maxDepth');
+    const ok = await rest('POST', '/delegations', { token: admin, json: body(2) });
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.body.maxDepth).toBe(2);
+  });
+});
