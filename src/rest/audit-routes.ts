@@ -4,9 +4,9 @@
  * QueryAudit and ExportAudit use cases.
  */
 import type { App } from '../app/app.js';
-import type { AuditFilterInput } from '../app/audit-filter.js';
+import { validateAuditFilter, type AuditFilterInput } from '../app/audit-filter.js';
 import type { Principal } from '../app/principal.js';
-import { invalidArgument } from '../domain/errors.js';
+import { invalidArgument, KavachError } from '../domain/errors.js';
 import type { AuditResult } from '../domain/types.js';
 import type { AuditRecord } from '../store/store.js';
 import { enumValue } from './agent-routes.js';
@@ -38,7 +38,24 @@ function intParam(q: Map<string, string>, name: string, min: number, max: number
   return n;
 }
 
+/** The query parameter behind each field the use case's filter check names. */
+const PARAM_OF_FIELD: Record<string, string> = { 'filter.agent_id': 'agentId', 'filter.owner_id': 'userId', 'filter.actions': 'actions' };
+
+/** The filter, checked by the use case's own rule, with errors naming the query parameter sent. */
 function filterOf(q: Map<string, string>): AuditFilterInput {
+  const filter = filterInputOf(q);
+  try {
+    validateAuditFilter(filter);
+  } catch (err) {
+    const field = err instanceof KavachError ? err.field : undefined;
+    const param = field === undefined ? undefined : PARAM_OF_FIELD[field.replace(/\[\d+\]$/, '')];
+    if (field === undefined || param === undefined) throw err;
+    throw invalidArgument(param, err instanceof Error ? err.message.slice(field.length + 2) : '');
+  }
+  return filter;
+}
+
+function filterInputOf(q: Map<string, string>): AuditFilterInput {
   const actions = q.get('actions');
   return {
     agentId: q.get('agentId') ?? '',

@@ -98,3 +98,15 @@ describe('POST /delegations maxDepth', () => {
     expect(ok.body.maxDepth).toBe(2);
   });
 });
+
+describe('audit filters', () => {
+  it('errors name the query parameter the client sent, not the RPC field', async () => {
+    for (const path of ['/audit', '/audit/export']) {
+      expectError(await rest('GET', `${path}?agentId=has%20space`, { token: admin }), 400, 'INVALID_ARGUMENT', 'agentId');
+      expectError(await rest('GET', `${path}?userId=${'u'.repeat(300)}`, { token: admin }), 400, 'INVALID_ARGUMENT', 'userId');
+      const empty = await rest('GET', `${path}?actions=read,,write`, { token: admin });
+      expectError(empty, 400, 'INVALID_ARGUMENT', 'actions');
+      expect(empty.body.error.message).toMatch(/^actions: /);
+    }
+  });
+});
