@@ -4,6 +4,7 @@
  * each request is authenticated by the same authenticator as the RPCs' authn interceptor,
  * handled by one route, counted and timed per route pattern and status, and logged once.
  */
+import { Code, ConnectError } from '@connectrpc/connect';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
@@ -118,10 +119,11 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
     const label = route === undefined ? 'unmatched' : route.path;
     const aborter = new AbortController();
     const onClose = (): void => {
-      if (!res.writableFinished) aborter.abort();
+      // A work cut short by this abort ends as the client's doing (499), never as a server fault.
+      if (!res.writableFinished) aborter.abort(new ConnectError('the client went away', Code.Canceled));
     };
     res.once('close', onClose);
-    const onShutdown = (): void => aborter.abort();
+    const onShutdown = (): void => aborter.abort(deps.shutdownSignal?.reason);
     deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
     const done = (status: number): void => {
       res.off('close', onClose);
