@@ -12,10 +12,20 @@
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 
-/** The status an aborted call ends with: its reason as sent by connect-es, or Canceled. */
+/**
+ * Codes connect-es gives an abort that the transport saw, not the server: an HTTP/2 stream
+ * closed with INTERNAL_ERROR, PROTOCOL_ERROR… (Node closes every stream of a connection the
+ * client reset that way), an HTTP/1.1 ECONNRESET (Aborted), an unknown socket error.
+ */
+const TRANSPORT_LOSS = new Set([Code.Internal, Code.Unknown, Code.Aborted]);
+
+/**
+ * The status an aborted call ends with: its reason as sent by connect-es (DeadlineExceeded,
+ * Unavailable on shutdown), or Canceled when the client went away, however its connection died.
+ */
 export function abortedCallError(signal: AbortSignal): ConnectError {
   const reason: unknown = signal.reason;
-  if (reason instanceof ConnectError) return reason;
+  if (reason instanceof ConnectError && !TRANSPORT_LOSS.has(reason.code)) return reason;
   // The client went away (an HTTP/1.1 close, an HTTP/2 reset without a code).
   return new ConnectError('the call was canceled', Code.Canceled, undefined, undefined, reason);
 }

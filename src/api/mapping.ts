@@ -243,29 +243,35 @@ export const MAX_ARGUMENTS_BYTES = 64 * 1024;
 /** Request arguments, size-checked. `google.protobuf.Struct` arrives as a plain JSON object. */
 export function argumentsFromProto(args: JsonObject | undefined, field: string): Arguments {
   if (args === undefined) return {};
+  // First, with its depth bounded: everything after it (stringify, rules, redaction) recurses.
+  rejectPrototypeKeys(args, field, 0, field);
   if (Buffer.byteLength(JSON.stringify(args), 'utf8') > MAX_ARGUMENTS_BYTES) {
     throw invalidArgument(field, `must be at most ${MAX_ARGUMENTS_BYTES} bytes as JSON`);
   }
-  rejectPrototypeKeys(args, field);
   return args as Arguments;
 }
+
+/** Deepest nesting of objects and lists accepted in `arguments` (protobuf's own limit is 100). */
+export const MAX_ARGUMENTS_DEPTH = 32;
 
 /**
  * A `__proto__` key either becomes an object's prototype while decoding (and so is invisible
  * to argument rules, approvals and the audit, though the tool behind the gateway may see it)
  * or stays a confusing own key. Either way it is refused.
  */
-function rejectPrototypeKeys(value: unknown, path: string): void {
+function rejectPrototypeKeys(value: unknown, path: string, depth: number, field: string): void {
   if (value === null || typeof value !== 'object') return;
+  // Named by the top field: the path of a deep value would be as long as the nesting.
+  if (depth >= MAX_ARGUMENTS_DEPTH) throw invalidArgument(field, `must nest at most ${MAX_ARGUMENTS_DEPTH} levels deep`);
   if (Array.isArray(value)) {
-    value.forEach((v, i) => rejectPrototypeKeys(v, `${path}[${i}]`));
+    value.forEach((v, i) => rejectPrototypeKeys(v, `${path}[${i}]`, depth + 1, field));
     return;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, '__proto__')) {
     throw invalidArgument(`${path}.__proto__`, 'is not an allowed argument name');
   }
-  for (const [key, v] of Object.entries(value)) rejectPrototypeKeys(v, `${path}.${key}`);
+  for (const [key, v] of Object.entries(value)) rejectPrototypeKeys(v, `${path}.${key}`, depth + 1, field);
 }
 
 export const argumentsToProto = (args: Arguments): JsonObject => args as JsonObject;

@@ -13,6 +13,12 @@ import { csvRow } from './csv.js';
 
 export type AuditExportFormat = 'jsonl' | 'csv';
 
+/**
+ * A caller's own encoding of one entry as one line, line end included (the REST surface's view):
+ * it streams through the same reads and chunking instead of re-parsing JSON lines.
+ */
+export type AuditLineEncoder = (entry: AuditRecord) => string;
+
 /** Chunks aim at this size and always end on a whole line (a longer line is a chunk of its own). */
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 
@@ -45,12 +51,13 @@ const ACTOR_KIND_NAMES: Record<ActorKind, string> = {
 };
 
 /** What comes before the first entry: the CSV header row; nothing for JSON lines. */
-export function exportHeader(format: AuditExportFormat): string {
+export function exportHeader(format: AuditExportFormat | AuditLineEncoder): string {
   return format === 'csv' ? csvRow(CSV_COLUMNS) : '';
 }
 
 /** One entry as one line of `format`, line end included. */
-export function exportLine(entry: AuditRecord, format: AuditExportFormat): string {
+export function exportLine(entry: AuditRecord, format: AuditExportFormat | AuditLineEncoder): string {
+  if (typeof format === 'function') return format(entry);
   return format === 'csv' ? csvLine(entry) : jsonLine(entry);
 }
 

@@ -6,7 +6,7 @@ import type { AuditRecord } from '../domain/records.js';
 import type { PageResult, Store } from '../store/store.js';
 import { requireAuthenticated } from './access.js';
 import { decodeTailCursor, encodeTailCursor } from './audit-cursor.js';
-import { createLineChunker, exportHeader, exportLine, type AuditExportFormat } from './audit-export.js';
+import { createLineChunker, exportHeader, exportLine, type AuditExportFormat, type AuditLineEncoder } from './audit-export.js';
 import { auditEntryMatches, validateAuditFilter, visibleAuditFilter, type AuditFilterInput } from './audit-filter.js';
 import type { TailHub } from './audit-tail.js';
 import type { Principal } from './principal.js';
@@ -61,7 +61,7 @@ export function createAuditReadUseCases(store: Pick<Store, 'audit'>, hub: TailHu
      * of about 64 KiB that end on whole lines. Reads the store a page at a time and waits for
      * each chunk to be taken before reading on, so memory stays flat however much matches.
      */
-    async *export(principal: Principal, filter: AuditFilterInput, format: AuditExportFormat, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    async *export(principal: Principal, filter: AuditFilterInput, format: AuditExportFormat | AuditLineEncoder, signal: AbortSignal): AsyncGenerator<Uint8Array> {
       const caller = requireAuthenticated(principal);
       const visible = visibleAuditFilter(caller, validateAuditFilter(filter));
       const chunks = createLineChunker();

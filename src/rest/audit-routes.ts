@@ -4,10 +4,10 @@
  * QueryAudit and ExportAudit use cases.
  */
 import type { App } from '../app/app.js';
-import type { AuditFilterInput } from '../app/audit-filter.js';
+import { validateAuditFilter, type AuditFilterInput } from '../app/audit-filter.js';
 import type { Principal } from '../app/principal.js';
-import { invalidArgument } from '../domain/errors.js';
-import type { ActorKind, AuditResult, ReasonCode } from '../domain/types.js';
+import { invalidArgument, KavachError } from '../domain/errors.js';
+import type { AuditResult } from '../domain/types.js';
 import type { AuditRecord } from '../domain/records.js';
 import { enumValue } from './agent-routes.js';
 import { queryOf, writeChunk } from './http-io.js';
@@ -38,7 +38,24 @@ function intParam(q: Map<string, string>, name: string, min: number, max: number
   return n;
 }
 
+/** The query parameter behind each field the use case's filter check names. */
+const PARAM_OF_FIELD: Record<string, string> = { 'filter.agent_id': 'agentId', 'filter.owner_id': 'userId', 'filter.actions': 'actions' };
+
+/** The filter, checked by the use case's own rule, with errors naming the query parameter sent. */
 function filterOf(q: Map<string, string>): AuditFilterInput {
+  const filter = filterInputOf(q);
+  try {
+    validateAuditFilter(filter);
+  } catch (err) {
+    const field = err instanceof KavachError ? err.field : undefined;
+    const param = field === undefined ? undefined : PARAM_OF_FIELD[field.replace(/\[\d+\]$/, '')];
+    if (field === undefined || param === undefined) throw err;
+    throw invalidArgument(param, err instanceof Error ? err.message.slice(field.length + 2) : '');
+  }
+  return filter;
+}
+
+function filterInputOf(q: Map<string, string>): AuditFilterInput {
   const actions = q.get('actions');
   return {
     agentId: q.get('agentId') ?? '',
@@ -64,43 +81,14 @@ async function pageByOffset(app: App, principal: Principal, filter: AuditFilterI
   return app.audit.query(principal, { filter, pageSize: limit, pageToken: token });
 }
 
-const ACTOR_KINDS: Record<string, ActorKind> = {
-  ACTOR_KIND_UNSPECIFIED: 'anonymous',
-  ACTOR_KIND_ADMIN: 'admin',
-  ACTOR_KIND_USER: 'user',
-  ACTOR_KIND_AGENT: 'agent',
-  ACTOR_KIND_SYSTEM: 'system',
-};
-
-/** One line of the RPC export's JSON lines (proto3 JSON of AuditEntry) as a record again. */
-function recordOfExportLine(line: string): AuditRecord {
-  const e = JSON.parse(line) as Record<string, unknown> & { actor: { kind: string; id: string } };
-  const reason = String(e.reason).replace(/^REASON_CODE_/, '');
-  return {
-    id: String(e.id),
-    tenantId: String(e.tenantId),
-    time: new Date(String(e.time)),
-    actor: { kind: ACTOR_KINDS[e.actor.kind] ?? 'anonymous', id: e.actor.id },
-    agentId: String(e.agentId),
-    ownerId: String(e.ownerId),
-    action: String(e.action),
-    resource: String(e.resource),
-    arguments: e.arguments as AuditRecord['arguments'],
-    result: String(e.result).replace(/^AUDIT_RESULT_/, '').toLowerCase() as AuditResult,
-    reason: reason === 'UNSPECIFIED' ? '' : (reason as ReasonCode),
-    message: String(e.message),
-    clientIp: String(e.clientIp),
-    delegationChain: e.delegationChain as string[],
-    durationUs: Number(e.durationUs),
-    approvalId: String(e.approvalId),
-  };
-}
+/** One entry of the JSON export: the same view as a page's, one per line for the chunker. */
+const restLine = (entry: AuditRecord): string => `${JSON.stringify(auditEntryToJson(entry))}\n`;
 
 async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number }> {
   const q = queryOf(call.search, ['format', ...FILTER_PARAMS]);
   const format = enumValue(q.get('format') ?? 'json', ['json', 'csv'] as const, 'format');
   const filter = filterOf(q);
-  const chunks = app.audit.export(call.principal, filter, format === 'csv' ? 'csv' : 'jsonl', call.signal)[Symbol.asyncIterator]();
+  const chunks = app.audit.export(call.principal, filter, format === 'csv' ? 'csv' : restLine, call.signal)[Symbol.asyncIterator]();
   // The first chunk is awaited before the status is sent, so refusals (credential, filter) are
   // still proper errors; after it, a failure can only cut the stream short.
   let next = await chunks.next();
@@ -114,13 +102,16 @@ async function exportAudit(app: App, call: RestCall): Promise<{ streamed: number
     while (next.done !== true) {
       let text: string | Uint8Array = next.value;
       if (format === 'json') {
+        // Chunks end on whole lines, and a JSON text never holds a raw line feed.
         const lines = Buffer.from(next.value).toString('utf8').split('\n').filter((l) => l !== '');
-        text = (first ? '' : ',') + lines.map((l) => JSON.stringify(auditEntryToJson(recordOfExportLine(l)))).join(',');
+        text = (first ? '' : ',') + lines.join(',');
         first = false;
       }
       await writeChunk(res, text, call.signal);
       next = await chunks.next();
     }
+    // The use case stops quietly when the signal aborts (shutdown): that is a cut, not the end.
+    if (call.signal.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error('export aborted');
     if (format === 'json') await writeChunk(res, ']', call.signal);
     res.end();
   } catch (err) {

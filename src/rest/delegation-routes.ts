@@ -3,6 +3,8 @@
  * one call of the same use case the DelegationService RPCs use.
  */
 import type { App } from '../app/app.js';
+import { MAX_DELEGATION_DEPTH } from '../domain/delegation.js';
+import { invalidArgument } from '../domain/errors.js';
 import { collectPages } from './collect.js';
 import { queryOf } from './http-io.js';
 import { object, optInteger, optTime, string } from './json-input.js';
@@ -17,13 +19,18 @@ export function delegationRoutes(app: App): RestRoute[] {
       path: '/delegations',
       async handle(call) {
         const body = object(await call.body(), 'body', ['fromAgent', 'toAgent', 'permissions', 'expiresAt', 'maxDepth']);
+        const maxDepth = optInteger(body.maxDepth, 'maxDepth');
+        // The RPC reads 0 as "unset" (proto3 cannot tell them apart); JSON can, so a 0 sent is a mistake.
+        if (maxDepth !== undefined && (maxDepth < 1 || maxDepth > MAX_DELEGATION_DEPTH)) {
+          throw invalidArgument('maxDepth', `must be from 1 to ${MAX_DELEGATION_DEPTH}, or left out`);
+        }
         const delegation = await app.delegations.create(call.principal, {
           fromAgentId: string(body.fromAgent, 'fromAgent'),
           toAgentId: string(body.toAgent, 'toAgent'),
           permissions: permissionsFromJson(body.permissions, 'permissions', true) ?? [],
           expiresAt: optTime(body.expiresAt, 'expiresAt'),
           // 0 is the use case's "default depth".
-          maxDepth: optInteger(body.maxDepth, 'maxDepth') ?? 0,
+          maxDepth: maxDepth ?? 0,
         });
         return created(delegationToJson(delegation));
       },

@@ -4,6 +4,7 @@
  * each request is authenticated by the same authenticator as the RPCs' authn interceptor,
  * handled by one route, counted and timed per route pattern and status, and logged once.
  */
+import { Code, ConnectError } from '@connectrpc/connect';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
@@ -15,7 +16,7 @@ import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { delegationRoutes } from './delegation-routes.js';
 import { toRestError } from './errors.js';
-import { readJsonBody, sendJson, sendNoContent, type Req, type Res } from './http-io.js';
+import { queryOf, readJsonBody, sendJson, sendNoContent, type Req, type Res } from './http-io.js';
 import { openApiDocument } from './openapi.js';
 import type { RestCall, RestResult, RestRoute } from './route.js';
 
@@ -71,6 +72,8 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
       if (principal.kind === 'anonymous' && route.public !== true) {
         throw unauthenticated('a bearer credential is required: send "authorization: Bearer <token>"');
       }
+      // GET and DELETE routes name the query parameters they take; POST and PATCH take none.
+      if (route.method === 'POST' || route.method === 'PATCH') queryOf(search, []);
       let body: Promise<unknown> | undefined;
       const call: RestCall = {
         principal,
@@ -111,10 +114,11 @@ export function createRestHandler(deps: RestDeps): (req: Req, res: Res, meta: Ca
     const label = route === undefined ? 'unmatched' : route.path;
     const aborter = new AbortController();
     const onClose = (): void => {
-      if (!res.writableFinished) aborter.abort();
+      // A work cut short by this abort ends as the client's doing (499), never as a server fault.
+      if (!res.writableFinished) aborter.abort(new ConnectError('the client went away', Code.Canceled));
     };
     res.once('close', onClose);
-    const onShutdown = (): void => aborter.abort();
+    const onShutdown = (): void => aborter.abort(deps.shutdownSignal?.reason);
     deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
     const done = (status: number): void => {
       res.off('close', onClose);

@@ -32,7 +32,10 @@ export async function readJsonBody(req: Req, maxBytes: number): Promise<unknown>
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw invalidArgument('body', `is not valid JSON (${(err as Error).message})`);
+    // Only the position: V8 quotes the start of the text it could not parse, and that may be a
+    // password, which would travel on in error messages that clients log.
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1];
+    throw invalidArgument('body', `is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
   }
 }
 

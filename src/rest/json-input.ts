@@ -82,10 +82,21 @@ export function optTime(value: unknown, field: string): Date | undefined {
   return date;
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+/** Every field in its range: `Date` would roll 2026-02-30 over to March 2 and 25:00 to the next day. */
+function inRange(m: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  return (
+    (month ?? 0) >= 1 && (month ?? 0) <= 12 && (day ?? 0) >= 1 && (day ?? 0) <= daysInMonth &&
+    (hour ?? 0) <= 23 && (minute ?? 0) <= 59 && (second ?? 0) <= 59 && (offsetHour ?? 0) <= 23 && (offsetMinute ?? 0) <= 59
+  );
+}
 
 export function parseTime(text: string): Date | undefined {
-  if (!ISO.test(text)) return undefined;
+  const match = ISO.exec(text);
+  if (match === null || !inRange(match)) return undefined;
   // A time without an offset is read as UTC, never as the server's local time.
   const hasOffset = /(?:Z|z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
   const normalized = text.length > 10 && !hasOffset ? `${text}Z` : text;

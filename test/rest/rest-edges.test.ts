@@ -18,13 +18,25 @@ beforeAll(async () => {
   srv = await startServer({ KAVACH_MAX_REQUEST_BYTES: String(MAX_BYTES) });
   rest = restClient(srv.url);
   admin = srv.adminToken;
+  owner = await ownerIn();
 });
 afterAll(async () => {
   await srv.close();
 });
 
 const permission = (resource = `mcp:svc${aSuffix()}:*`) => ({ resource, actions: ['read'] });
-const newAgent = (extra: Record<string, unknown> = {}) => ({ ownerId: `usr_${aSuffix()}`, name: 'a', type: 'service', permissions: [permission()], ...extra });
+/** CreateAgent refuses an owner that is no user of the tenant: one is signed up per tenant. */
+const owners = new Map<string, string>();
+async function ownerIn(tenant = ''): Promise<string> {
+  const known = owners.get(tenant);
+  if (known !== undefined) return known;
+  const res = await rest('POST', '/sign-up/email', { token: admin, json: aSignUpRequest(), ...(tenant === '' ? {} : { tenant }) });
+  expect(res.status, res.text).toBe(201);
+  owners.set(tenant, res.body.user.id);
+  return res.body.user.id;
+}
+let owner: string;
+const newAgent = (extra: Record<string, unknown> = {}) => ({ ownerId: owner, name: 'a', type: 'service', permissions: [permission()], ...extra });
 
 async function createAgent(token = admin, body: Record<string, unknown> = newAgent(), tenant?: string): Promise<{ id: string; token: string; ownerId: string }> {
   const res = await rest('POST', '/agents', { token, json: body, tenant });
@@ -247,7 +259,7 @@ describe('isolation through REST', () => {
 
   it('an agent created in one tenant does not exist in another', async () => {
     const tenant = `t${aSuffix()}`;
-    const theirs = await createAgent(admin, newAgent(), tenant);
+    const theirs = await createAgent(admin, newAgent({ ownerId: await ownerIn(tenant) }), tenant);
     expect((await rest('GET', `/agents/${theirs.id}`, { token: admin, tenant })).status).toBe(200);
     expectError(await rest('GET', `/agents/${theirs.id}`, { token: admin }), 404, 'NOT_FOUND');
     const listed = await rest('GET', '/agents', { token: admin });
@@ -262,7 +274,7 @@ describe('isolation through REST', () => {
 
 describe('prototype keys', () => {
   it('a __proto__ key in metadata is kept as a key, and one in arguments is refused by name', async () => {
-    const raw = `{"ownerId":"usr_${aSuffix()}","name":"p","type":"service","permissions":[],"metadata":{"__proto__":"x","team":"a"}}`;
+    const raw = `{"ownerId":"${owner}","name":"p","type":"service","permissions":[],"metadata":{"__proto__":"x","team":"a"}}`;
     const res = await rest('POST', '/agents', { token: admin, raw });
     expect(res.status, res.text).toBe(201);
     expect(Object.entries(res.body.metadata)).toEqual([['__proto__', 'x'], ['team', 'a']]);

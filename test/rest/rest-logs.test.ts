@@ -30,8 +30,9 @@ describe('REST logs', () => {
   it('one line per request with its route pattern and status, and no secret anywhere', async () => {
     const rest = restClient(srv.url);
     const { email, password } = aSignUpRequest();
-    const session = (await rest('POST', '/sign-up/email', { json: { email, password } })).body.session.token as string;
-    const agent = (await rest('POST', '/agents', { token: srv.adminToken, json: { ownerId: `u${aSuffix()}`, name: 'a', type: 'service', permissions: [{ resource: 'mcp:x:*', actions: ['read'] }] } })).body;
+    const signedUp = (await rest('POST', '/sign-up/email', { json: { email, password } })).body;
+    const session = signedUp.session.token as string;
+    const agent = (await rest('POST', '/agents', { token: srv.adminToken, json: { ownerId: signedUp.user.id as string, name: 'a', type: 'service', permissions: [{ resource: 'mcp:x:*', actions: ['read'] }] } })).body;
     const secretArg = `hunter-${aSuffix()}`;
     await rest('POST', '/authorize', { token: agent.token, json: { action: 'read', resource: 'mcp:x:y', arguments: { password: secretArg } } });
     await rest('GET', '/session', { token: session });

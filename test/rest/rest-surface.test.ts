@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/rest/openapi.js';
 import { restRoutes } from '../../src/rest/handler.js';
 import { fakeClock } from '../support/app.js';
-import { aSignUpRequest, aSuffix } from '../support/requests.js';
+import { aSignUpRequest } from '../support/requests.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { restClient, validated } from './rest-client.js';
 
@@ -60,7 +60,8 @@ describe('every route, as the SDK uses it', () => {
     expect((await rest('POST', '/sign-out', { token: inn.body.session.token })).status).toBe(204);
     expect((await rest('GET', '/session', { token: inn.body.session.token })).status).toBe(401);
 
-    const owner = `usr_${aSuffix()}`;
+    // CreateAgent refuses an owner that is no user: the one who signed up above owns the agents.
+    const owner = up.body.user.id as string;
     const rich = {
       resource: 'mcp:github:*',
       actions: ['read'],
@@ -110,6 +111,9 @@ describe('every route, as the SDK uses it', () => {
     const json = await rest('GET', `/audit/export?format=json&agentId=${a.id}&actions=read`, { token: admin, headers: { accept: 'text/plain, application/json' } });
     expect(json.headers.get('content-type')).toBe('application/json');
     expect(JSON.parse(json.text).map((e: { result: string }) => e.result)).toEqual(['allowed', 'denied']);
+    // The export's entries are the page's entries, field for field (oldest first there, newest first here).
+    const all = await rest('GET', `/audit?agentId=${a.id}&actions=read`, { token: admin });
+    expect(JSON.parse(json.text)).toEqual([...all.body.entries].reverse());
     const csv = await rest('GET', `/audit/export?format=csv&agentId=${a.id}`, { token: admin });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.text.split('\r\n')[0]).toMatch(/^id,tenant_id,time,/);
