@@ -7,6 +7,8 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// One `layer` per set of files: ESLint's flat config replaces a rule's options when a later entry
+// matches the same file, so two entries for one file would silently drop the first one's bans.
 const layer = (files, forbidden) => ({
   files,
   rules: {
@@ -19,6 +21,11 @@ const layer = (files, forbidden) => ({
 
 const CONNECT = ['^@connectrpc/', 'only src/api and the composition root know Connect'];
 const GEN = ['(^|/)gen/', 'only src/api knows the generated code'];
+const REST = ['(^|/)rest/', 'nothing below or beside the server imports src/rest'];
+const CLIENT = [
+  ['(^|/)src/(app|store|server|api|domain|rest|config|main|observability)', 'a client never imports the server side'],
+  ['^mongodb$|^better-sqlite3$', 'a client never imports a driver'],
+];
 
 export default tseslint.config(
   { ignores: ['gen/**', 'clients/*/src/gen/**', 'clients/*/dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.scratch/**'] },
@@ -60,6 +67,7 @@ export default tseslint.config(
       ['^\\.\\./embedded/', 'engines never import each other'],
       CONNECT,
       GEN,
+      REST,
     ],
   ),
   layer(
@@ -70,6 +78,7 @@ export default tseslint.config(
       ['^mongodb$|^better-sqlite3$', 'src/app uses the store contract, never a driver'],
       CONNECT,
       GEN,
+      REST,
     ],
   ),
   layer(
@@ -78,6 +87,7 @@ export default tseslint.config(
       ['^\\.\\./(server|main)', 'src/api never imports the server'],
       ['^\\.\\./store/', 'src/api never imports the store: records are in src/domain, stores are reached through src/app'],
       ['^mongodb$|^better-sqlite3$', 'src/api never imports a driver'],
+      REST,
     ],
   ),
   // The REST surface sits beside src/api: it translates HTTP onto the same use cases, and of
@@ -92,28 +102,20 @@ export default tseslint.config(
       GEN,
     ],
   ),
-  layer(
-    ['src/app/**/*.ts', 'src/store/**/*.ts', 'src/domain/**/*.ts', 'src/api/**/*.ts'],
-    [['(^|/)rest/', 'nothing below or beside the server imports src/rest']],
-  ),
   // The clients (@kavach/client, the `kavach` command) talk to a server only over the API.
-  layer(
-    ['clients/**/*.ts'],
-    [
-      ['(^|/)src/(app|store|server|api|domain|config|main|observability)', 'a client never imports the server side'],
-      ['^mongodb$|^better-sqlite3$', 'a client never imports a driver'],
-    ],
-  ),
+  { ...layer(['clients/**/*.ts'], CLIENT), ignores: ['clients/ts/src/**/*.ts'] },
   // @kavach/client runs in browsers: only its Node entry may touch Node's modules or connect-node.
   {
     ...layer(
       ['clients/ts/src/**/*.ts'],
       [
+        ...CLIENT,
         ['^node:', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
         ['^@connectrpc/connect-node$', 'the client library is browser-clean; Node-only code goes in src/node.ts'],
       ],
     ),
     ignores: ['clients/ts/src/node.ts'],
   },
+  layer(['clients/ts/src/node.ts'], CLIENT),
   { files: ['clients/ts/src/**/*.ts', 'clients/cli/src/**/*.ts'], rules: { 'no-console': 'error' } },
 );

@@ -22,6 +22,7 @@ import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
 import { AgentType } from '../../gen/kavach/v1/types_pb.js';
 import { grpcJsClient, metadata, method, unary, type GrpcJsClient } from '../support/grpc-js.js';
+import { signUpOwner } from '../support/owners.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 const MAX_REQUEST_BYTES = 4096;
@@ -147,7 +148,8 @@ describe('connect-node gRPC transport on the native port', () => {
   it('reaches every kavach service (no Unimplemented, no Unauthenticated with the admin token)', async () => {
     const h = { headers: bearer(srv.adminToken) };
     const t = native();
-    const { agent } = await createClient(AgentService, t).createAgent({ ownerId: 'usr_native', name: 'n', type: AgentType.AUTONOMOUS }, h);
+    const ownerId = await signUpOwner(t, srv.adminToken);
+    const { agent } = await createClient(AgentService, t).createAgent({ ownerId, name: 'n', type: AgentType.AUTONOMOUS }, h);
     const agentId = agent?.id ?? expect.fail('CreateAgent returned no agent');
     const calls: Promise<unknown>[] = [
       createClient(AgentService, t).getAgent({ agentId }, h),
@@ -262,30 +264,33 @@ describe('audit streams on the native port', () => {
   it('ExportAudit sends the same bytes as the Connect path', async () => {
     const h = { headers: bearer(srv.adminToken) };
     const agents = createClient(AgentService, native());
-    for (let i = 0; i < 5; i++) await agents.createAgent({ ownerId: 'usr_export', name: `e${i}`, type: AgentType.AUTONOMOUS }, h);
+    const exportOwner = await signUpOwner(native(), srv.adminToken);
+    for (let i = 0; i < 5; i++) await agents.createAgent({ ownerId: exportOwner, name: `e${i}`, type: AgentType.AUTONOMOUS }, h);
     const exportAll = async (t: Transport): Promise<Buffer> => {
       const chunks: Buffer[] = [];
-      for await (const res of createClient(AuditService, t).exportAudit({ filter: { ownerId: 'usr_export' } }, h)) chunks.push(Buffer.from(res.data));
+      for await (const res of createClient(AuditService, t).exportAudit({ filter: { ownerId: exportOwner } }, h)) chunks.push(Buffer.from(res.data));
       return Buffer.concat(chunks);
     };
     const viaNative = await exportAll(native());
     const viaShared = await exportAll(createGrpcTransport({ baseUrl: srv.url }));
-    expect(viaNative.toString('utf8').trim().split('\n')).toHaveLength(5);
+    // The owner's sign-up and the five agents it was given.
+    expect(viaNative.toString('utf8').trim().split('\n')).toHaveLength(6);
     expect(viaNative.equals(viaShared)).toBe(true);
   });
 
   it('TailAudit streams a new entry as it is written, and ends when the client cancels', async () => {
     const h = { headers: bearer(srv.adminToken) };
     const abort = new AbortController();
-    const tail = createClient(AuditService, native()).tailAudit({ filter: { ownerId: 'usr_tail' } }, { ...h, signal: abort.signal });
+    const tailOwner = await signUpOwner(native(), srv.adminToken);
+    const tail = createClient(AuditService, native()).tailAudit({ filter: { ownerId: tailOwner } }, { ...h, signal: abort.signal });
     const it = tail[Symbol.asyncIterator]();
     const first = it.next();
-    const { agent } = await createClient(AgentService, native()).createAgent({ ownerId: 'usr_tail', name: 't', type: AgentType.AUTONOMOUS }, h);
+    const { agent } = await createClient(AgentService, native()).createAgent({ ownerId: tailOwner, name: 't', type: AgentType.AUTONOMOUS }, h);
     let event = (await first).value;
     while (event?.event.case === 'heartbeat') event = (await it.next()).value;
     expect(event?.event.case).toBe('entry');
-    if (event?.event.case === 'entry') expect(event.event.value.ownerId).toBe('usr_tail');
-    expect(agent?.ownerId).toBe('usr_tail');
+    if (event?.event.case === 'entry') expect(event.event.value.ownerId).toBe(tailOwner);
+    expect(agent?.ownerId).toBe(tailOwner);
     abort.abort();
     await expect(it.next()).rejects.toMatchObject({ code: Code.Canceled });
   });
@@ -380,8 +385,9 @@ describe('graceful shutdown on the native port', () => {
     const own = await startServer({ KAVACH_GRPC_PORT: '0' }, now);
     const url = own.server.grpcUrl() ?? expect.fail('no native listener');
     const agents = createClient(AgentService, createGrpcTransport({ baseUrl: url }));
+    const graceOwner = await signUpOwner(createGrpcTransport({ baseUrl: url }), own.adminToken);
     armed = true;
-    const call = agents.createAgent({ ownerId: 'usr_grace', name: 'grace', type: AgentType.AUTONOMOUS }, { headers: bearer(own.adminToken) });
+    const call = agents.createAgent({ ownerId: graceOwner, name: 'grace', type: AgentType.AUTONOMOUS }, { headers: bearer(own.adminToken) });
     await inApp;
     const closing = own.close();
     const res = await call;

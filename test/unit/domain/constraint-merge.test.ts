@@ -16,6 +16,7 @@ const EVERY_KIND_SET: Constraints = {
   timeWindow: { start: '09:00', end: '17:00', days: ['mon'], timeZone: 'UTC' },
   argumentRules: [{ name: 'branch', kind: 'glob', glob: 'feature/*' }],
   requireApproval: true,
+  allowedArgPatterns: ['feature/*', 'main'],
 };
 
 describe('constraint merge rules', () => {
