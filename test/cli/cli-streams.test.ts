@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKavachClient, execute, read, withApproval, AgentType } from '../../clients/ts/src/node.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { aSignUpRequest } from '../support/requests.js';
 import { installedKavach, removeDir, runKavach, startKavach, userEnv } from '../support/cli-install.js';
 
 const ADMIN = 'cli-streams-admin-token-0123456789abcdefgh';
@@ -40,7 +41,8 @@ describe('long-running commands', () => {
 
   async function anAgent(url: string) {
     const admin = createKavachClient({ baseUrl: url, token: ADMIN });
-    const res = await admin.agents.createAgent({ ownerId: 'usr_cli', name: 'tailed', type: AgentType.AUTONOMOUS, permissions: [read('mcp:github:*'), withApproval(execute('mcp:deploy:*'))] });
+    const { user } = await admin.auth.signUp(aSignUpRequest());
+    const res = await admin.agents.createAgent({ ownerId: user?.id ?? '', name: 'tailed', type: AgentType.AUTONOMOUS, permissions: [read('mcp:github:*'), withApproval(execute('mcp:deploy:*'))] });
     return { id: res.agent?.id ?? '', token: res.token, admin };
   }
 

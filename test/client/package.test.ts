@@ -43,7 +43,9 @@ const [url, admin] = process.argv.slice(2);
 const out = {};
 for (const [name, make, transport] of [['node-grpc', createKavachClient, 'grpc'], ['browser-connect', browser.createKavachClient, 'connect'], ['browser-grpc-web', browser.createKavachClient, 'grpc-web']]) {
   const client = make({ baseUrl: url, token: admin, transport });
-  const created = await client.agents.createAgent({ ownerId: 'usr_pkg', name: name, type: AgentType.AUTONOMOUS, permissions: [read('mcp:github:*')] });
+  // An agent's owner is a user of the tenant: sign one up first.
+  const { user } = await client.auth.signUp({ email: name + '-' + Date.now() + '@example.com', password: 'Kv-pkg-' + Math.random().toString(36).slice(2) + '-horse', name });
+  const created = await client.agents.createAgent({ ownerId: user.id, name: name, type: AgentType.AUTONOMOUS, permissions: [read('mcp:github:*')] });
   const decision = await client.guard(created.token, 'read', 'mcp:github:repos');
   const missing = await client.agents.getAgent({ agentId: 'agt_missing' }).catch((e) => e);
   out[name] = { allowed: decision.allowed, notFound: missing instanceof NotFoundError };

@@ -33,10 +33,25 @@ def admin(base_url: str, admin_token: str):
         yield client
 
 
+OWNER_PASSWORD = "Kv-owner-password-horse-battery"
+
+
+def sign_up_user(base_url: str) -> str:
+    """Signs a fresh user up and returns its id: an agent's owner must be a user of the tenant."""
+    with KavachSyncClient(base_url=base_url) as anon:
+        return anon.auth.sign_up(email=f"o{uuid.uuid4().hex[:12]}@example.com", password=OWNER_PASSWORD).user.id
+
+
 @pytest.fixture()
-def owner() -> str:
-    """A fresh owner id per test, so tests never see each other's agents."""
-    return f"user-{uuid.uuid4().hex[:12]}"
+def owner(base_url: str) -> str:
+    """A fresh owner per test, so tests never see each other's agents."""
+    return sign_up_user(base_url)
+
+
+@pytest.fixture(scope="session")
+def user_123(base_url: str) -> str:
+    """The seed README's "user-123": a real user, since Kavach refuses an owner that is no user."""
+    return sign_up_user(base_url)
 
 
 @pytest.fixture()

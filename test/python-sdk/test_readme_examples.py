@@ -3,6 +3,8 @@
 What differs from the page, and why:
 - `base_url` is this server's, `token="kv_..."` is the admin token, and the placeholder ids
   ("agent-abc123", "agent-def456", "kv_agent_xyz") are agents and a token the test created first.
+- The owner "user-123" is a user the test signed up first (`user_123`): Kavach refuses to create
+  an agent for an owner that is no user of the tenant.
 - The quick start uses `AuthorizeRequest` without importing it (a NameError on the page); the
   import is added.
 - The delegation example's `expires_at="2025-12-31T00:00:00Z"` is in the past, which Kavach
@@ -26,15 +28,15 @@ NEXT_YEAR = (datetime.now(timezone.utc) + timedelta(days=365)).strftime("%Y-%m-%
 
 
 @pytest.fixture()
-def ids(base_url, admin_token):
+def ids(base_url, admin_token, user_123):
     """Stand-ins for the README's placeholder agents."""
     with KavachSyncClient(base_url=base_url, token=admin_token) as c:
-        abc = c.agents.create(_CreateAgentInput(owner_id="user-123", name="abc123", type="autonomous", permissions=[_read("mcp:github:*")]))
-        defg = c.agents.create(_CreateAgentInput(owner_id="user-123", name="def456", type="delegated", permissions=[]))
+        abc = c.agents.create(_CreateAgentInput(owner_id=user_123, name="abc123", type="autonomous", permissions=[_read("mcp:github:*")]))
+        defg = c.agents.create(_CreateAgentInput(owner_id=user_123, name="def456", type="delegated", permissions=[]))
     return {"agent-abc123": abc.id, "agent-def456": defg.id, "kv_agent_xyz": abc.token}
 
 
-def test_quick_start_async(base_url, admin_token, capsys):
+def test_quick_start_async(base_url, admin_token, user_123, capsys):
     from kavachos import KavachClient
     from kavachos.types import CreateAgentInput
     from kavachos.permissions import read, with_approval, execute
@@ -47,7 +49,7 @@ def test_quick_start_async(base_url, admin_token, capsys):
             # Create an agent
             agent = await client.agents.create(
                 CreateAgentInput(
-                    owner_id="user-123",
+                    owner_id=user_123,
                     name="github-reader",
                     type="autonomous",
                     permissions=[
@@ -68,7 +70,7 @@ def test_quick_start_async(base_url, admin_token, capsys):
     assert capsys.readouterr().out == "True\n"
 
 
-def test_quick_start_sync(base_url, admin_token, capsys):
+def test_quick_start_sync(base_url, admin_token, user_123, capsys):
     from kavachos import KavachSyncClient
     from kavachos.types import CreateAgentInput
     from kavachos.permissions import read
@@ -79,7 +81,7 @@ def test_quick_start_sync(base_url, admin_token, capsys):
     ) as client:
         agent = client.agents.create(
             CreateAgentInput(
-                owner_id="user-123",
+                owner_id=user_123,
                 name="github-reader",
                 type="autonomous",
                 permissions=[read("mcp:github:*")],
@@ -121,14 +123,14 @@ def test_authentication(base_url, email):
     asyncio.run(main())
 
 
-def test_agent_management_authorization_audit_delegation_errors(base_url, admin_token, ids, capsys):
+def test_agent_management_authorization_audit_delegation_errors(base_url, admin_token, ids, user_123, capsys):
     async def main():
         async with KavachClient(base_url=base_url, token=admin_token) as client:
             # --- Agent management ---
             from kavachos.types import AgentFilters, UpdateAgentInput
 
             # List agents for a user
-            agents = await client.agents.list(AgentFilters(user_id="user-123", status="active"))
+            agents = await client.agents.list(AgentFilters(user_id=user_123, status="active"))
             assert ids["agent-abc123"] in [a.id for a in agents]
 
             # Get a single agent (returns None if not found)
@@ -255,7 +257,7 @@ def test_agent_management_authorization_audit_delegation_errors(base_url, admin_
     assert "kv_" in out and "aud_" in out and "False" in out  # execute needs an approval
 
 
-def test_permission_helpers_and_configuration(base_url, admin_token):
+def test_permission_helpers_and_configuration(base_url, admin_token, user_123):
     from kavachos.permissions import (
         read,
         write,
@@ -302,5 +304,5 @@ def test_permission_helpers_and_configuration(base_url, admin_token):
 
     assert asyncio.run(use_it()) is None
     with KavachSyncClient(base_url=base_url, token=admin_token) as client:
-        agent = client.agents.create(_CreateAgentInput(owner_id="user-123", name="helpers", type="service", permissions=perms))
+        agent = client.agents.create(_CreateAgentInput(owner_id=user_123, name="helpers", type="service", permissions=perms))
         assert client.agents.get(agent.id).permissions == perms
