@@ -10,7 +10,7 @@ import type { AgentStatus, AgentType } from '../domain/types.js';
 import { collectPages } from './collect.js';
 import { queryOf } from './http-io.js';
 import { object, optJsonObject, optMetadata, optString, optTime, string } from './json-input.js';
-import { permissionsFromJson } from './permissions.js';
+import { keepUnexpressedConstraints, permissionsFromJson } from './permissions.js';
 import { created, noContent, ok, type RestCall, type RestRoute } from './route.js';
 import { agentToJson, decisionToJson } from './views.js';
 
@@ -83,12 +83,22 @@ export function agentRoutes(app: App): RestRoute[] {
       async handle(call) {
         const body = object(await call.body(), 'body', ['name', 'permissions', 'expiresAt', 'metadata']);
         const name = optString(body.name, 'name');
-        const permissions = permissionsFromJson(body.permissions, 'permissions', false);
+        const parsed = permissionsFromJson(body.permissions, 'permissions', false);
         const expiresAt = optTime(body.expiresAt, 'expiresAt');
         const metadata = optMetadata(body.metadata, 'metadata');
-        if (name === undefined && permissions === undefined && expiresAt === undefined && metadata === undefined) {
+        if (name === undefined && parsed === undefined && expiresAt === undefined && metadata === undefined) {
           throw invalidArgument('body', 'set at least one of name, permissions, expiresAt or metadata');
         }
+        // What the SDK cannot express stays as stored (REST.md: a read-modify-write through the
+        // SDK never drops a constraint); the read is the caller's own, so it is checked the same.
+        const permissions =
+          parsed === undefined
+            ? undefined
+            : keepUnexpressedConstraints(
+                body.permissions as unknown[],
+                parsed,
+                (await app.agents.get(call.principal, idParam(call))).permissions,
+              );
         const agent = await app.agents.update(call.principal, {
           agentId: idParam(call),
           name,

@@ -132,3 +132,49 @@ export function permissionToJson(p: Permission): JsonObject {
     ...(Object.keys(constraints).length === 0 ? {} : { constraints }),
   };
 }
+
+const absent = (value: unknown): boolean => value === undefined || value === null;
+
+function sameActions(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((action) => b.includes(action));
+}
+
+/**
+ * A read-modify-write through the SDK never drops a constraint. The SDK's types cannot carry a
+ * time window's `timeZone` and `days`, nor `argumentRules`, so a permission it writes back leaves
+ * them out; left out (or `null`), each keeps the value stored on the same permission (same
+ * resource and actions). Sending the key sets it, as always (`"days": []` clears the days).
+ *
+ * `raw` are the permissions as the request sent them (already read by `permissionsFromJson`),
+ * `written` what they parsed to, `stored` the agent's permissions before the update.
+ */
+export function keepUnexpressedConstraints(
+  raw: readonly unknown[],
+  written: readonly Permission[],
+  stored: readonly Permission[],
+): Permission[] {
+  return written.map((permission, i) => {
+    const before = stored.find((s) => s.resource === permission.resource && sameActions(s.actions, permission.actions));
+    if (before === undefined) return permission;
+    const sent = ((raw[i] as JsonObject).constraints ?? {}) as JsonObject;
+    const window = permission.constraints.timeWindow;
+    const storedWindow = before.constraints.timeWindow;
+    const sentWindow = (sent.timeWindow ?? {}) as JsonObject;
+    return {
+      ...permission,
+      constraints: {
+        ...permission.constraints,
+        ...(absent(sent.argumentRules) ? { argumentRules: before.constraints.argumentRules } : {}),
+        ...(window !== undefined && storedWindow !== undefined
+          ? {
+              timeWindow: {
+                ...window,
+                ...(absent(sentWindow.timeZone) ? { timeZone: storedWindow.timeZone } : {}),
+                ...(absent(sentWindow.days) ? { days: storedWindow.days } : {}),
+              },
+            }
+          : {}),
+      },
+    };
+  });
+}

@@ -133,3 +133,32 @@ def test_kavach_richer_constraints_survive_a_raw_read_modify_write(admin, base_u
     # The SDK parses the same answer; its keys are there beside Kavach's.
     c = admin.agents.get(agent.id).permissions[0].constraints
     assert (c.time_window_start, c.time_window_end) == ("22:00", "06:00")
+
+
+def test_a_read_modify_write_through_the_sdk_types_keeps_kavach_only_constraints(admin, base_url, admin_token, owner):
+    """The SDK's dataclasses drop timeZone, days and argumentRules when they parse an agent; the
+    update they send back must not drop those constraints (that would widen the agent's access)."""
+    import httpx
+
+    headers = {"authorization": f"Bearer {admin_token}"}
+    agent = admin.agents.create(CreateAgentInput(owner_id=owner, name="rmw", type="service", permissions=[read("mcp:x:*")]))
+    rich = {
+        "resource": "mcp:x:*",
+        "actions": ["read"],
+        "constraints": {
+            "maxCallsPerHour": 50,
+            "timeWindow": {"start": "09:00", "end": "17:00", "timeZone": "Asia/Kolkata", "days": ["mon", "tue"]},
+            "argumentRules": [{"name": "repo", "glob": "kavach/*"}],
+        },
+    }
+    assert httpx.patch(f"{base_url}/agents/{agent.id}", json={"permissions": [rich]}, headers=headers).status_code == 200
+
+    # The SDK's round trip: parse with its types, change what it knows, write everything back.
+    permissions = admin.agents.get(agent.id).permissions
+    permissions[0].constraints.max_calls_per_hour = 10
+    admin.agents.update(agent.id, UpdateAgentInput(permissions=permissions))
+
+    stored = httpx.get(f"{base_url}/agents/{agent.id}", headers=headers).json()["permissions"][0]["constraints"]
+    assert stored["maxCallsPerHour"] == 10
+    assert stored["timeWindow"] == rich["constraints"]["timeWindow"]
+    assert stored["argumentRules"] == rich["constraints"]["argumentRules"]
