@@ -21,7 +21,7 @@ const FUZZ_SECONDS = process.env.KAVACH_FUZZ_SECONDS ?? '120';
 
 function findPython() {
   for (const candidate of ['python3', 'python']) {
-    const probe = spawnSync(candidate, ['-c', 'import sys, venv; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
+    const probe = spawnSync(candidate, ['-c', 'import sys, venv; print(sys.version_info >= (3, 11))'], { encoding: 'utf8' });
     if (probe.status === 0 && probe.stdout.trim() === 'True') return candidate;
   }
   return undefined;
@@ -54,13 +54,19 @@ async function ensureVenv(python) {
 
 export async function run() {
   const python = findPython();
-  if (python === undefined) return missingTool(name, 'no python3 (3.9 or later, with venv) on PATH');
+  if (python === undefined) return missingTool(name, 'no python3 (3.11 or later, with venv) on PATH');
   const venv = await ensureVenv(python);
   if (venv === undefined) return missingTool(name, `could not build the venv from ${path.relative(repoRoot, requirements)} (is PyPI reachable?)`);
   const kavach = await startKavach();
   const reports = mkdtempSync(path.join(tmpdir(), 'kavach-python-sdk-'));
   try {
-    const env = { ...process.env, KAVACH_URL: kavach.url, KAVACH_ADMIN_TOKEN: kavach.adminToken };
+    const env = {
+      ...process.env,
+      KAVACH_URL: kavach.url,
+      KAVACH_ADMIN_TOKEN: kavach.adminToken,
+      // The repository's Python client, for Authorize over gRPC (test/python-sdk/conftest.py).
+      PYTHONPATH: path.join(repoRoot, 'clients', 'python', 'src'),
+    };
     const pytestXml = path.join(reports, 'pytest.xml');
     await exec(path.join(venv, 'bin', 'python'), ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', `--junitxml=${pytestXml}`, testDir], { cwd: testDir, env });
     const fuzzXml = path.join(reports, 'schemathesis.xml');

@@ -6,7 +6,6 @@ KAVACH_URL is the server's root (http://127.0.0.1:PORT); the SDK's base URL is K
 import os
 import uuid
 
-import httpx
 import pytest
 
 from kavachos import KavachSyncClient
@@ -60,21 +59,27 @@ def email() -> str:
 
 
 @pytest.fixture(scope="session")
-def connect_authorize(root_url: str, admin_token: str):
-    """Kavach's Authorize RPC over the Connect protocol with JSON (a real RPC path, not REST)."""
+def grpc_authorize(root_url: str, admin_token: str):
+    """Kavach's Authorize RPC over gRPC (h2c), through the repository's own Python client
+    (clients/python): the path a backend guarding tool calls takes, not the REST surface."""
+    from protobuf.wkt.google.protobuf.struct_pb import Struct
+
+    from kavach_client import KavachGrpc
+    from kavach_client.gen.kavach.v1.authorize_service_pb import AuthorizeRequest
+
+    client = KavachGrpc(root_url.removeprefix("http://"), token=admin_token)
 
     def call(agent_id: str, action: str, resource: str, arguments=None, client_ip: str = "") -> dict:
-        body = {"agentId": agent_id, "action": action, "resource": resource}
-        if arguments is not None:
-            body["arguments"] = arguments
-        if client_ip:
-            body["clientIp"] = client_ip
-        response = httpx.post(
-            f"{root_url}/kavach.v1.AuthorizeService/Authorize",
-            json=body,
-            headers={"authorization": f"Bearer {admin_token}", "content-type": "application/json"},
+        extra = {} if arguments is None else {"arguments": Struct.from_python(arguments)}
+        res = client.authorize.authorize(
+            AuthorizeRequest(agent_id=agent_id, action=action, resource=resource, client_ip=client_ip, **extra)
         )
-        assert response.status_code == 200, response.text
-        return response.json()
+        reason = res.reason.name
+        return {
+            "allowed": res.allowed,
+            "reason": reason if reason.startswith("REASON_CODE_") else f"REASON_CODE_{reason}",
+            "approvalId": res.approval_id,
+        }
 
-    return call
+    yield call
+    client.close()

@@ -1,5 +1,5 @@
 """The SDK's typed errors where it documents them, and constraints written through the SDK
-enforced by Kavach's Authorize RPC (called over the Connect protocol with JSON)."""
+enforced by Kavach's Authorize RPC (called over gRPC with the repository's Python client)."""
 import pytest
 
 from kavachos import KavachSyncClient
@@ -76,18 +76,18 @@ def test_bad_input_is_a_400_kavach_error_naming_the_field_never_a_server_error(a
     assert err.value.details["field"] == "permissions[0].constraints.timeWindow.end"
 
 
-def test_constraints_written_through_the_sdk_are_enforced_by_the_authorize_rpc(admin, owner, connect_authorize):
+def test_constraints_written_through_the_sdk_are_enforced_by_the_authorize_rpc(admin, owner, grpc_authorize):
     perm = Permission(
         resource="mcp:github:*",
         actions=["read"],
         constraints=PermissionConstraints(max_calls_per_hour=2, ip_allowlist=["10.0.0.0/8"]),
     )
     agent = admin.agents.create(CreateAgentInput(owner_id=owner, name="limited", type="autonomous", permissions=[perm]))
-    outside = connect_authorize(agent.id, "read", "mcp:github:repos", client_ip="192.168.1.7")
+    outside = grpc_authorize(agent.id, "read", "mcp:github:repos", client_ip="192.168.1.7")
     assert outside.get("allowed", False) is False and outside["reason"] == "REASON_CODE_IP_NOT_ALLOWED"
-    first = connect_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
-    second = connect_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
-    third = connect_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
+    first = grpc_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
+    second = grpc_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
+    third = grpc_authorize(agent.id, "read", "mcp:github:repos", client_ip="10.1.2.3")
     assert first["allowed"] is True and second["allowed"] is True
     assert third.get("allowed", False) is False and third["reason"] == "REASON_CODE_RATE_LIMITED"
     # Argument patterns written through the SDK: Kavach globs, checked on every string argument.
@@ -95,8 +95,8 @@ def test_constraints_written_through_the_sdk_are_enforced_by_the_authorize_rpc(a
         agent.id,
         UpdateAgentInput(permissions=[Permission(resource="mcp:fs:*", actions=["read"], constraints=PermissionConstraints(allowed_arg_patterns=["*.md", "docs/**"]))]),
     )
-    fine = connect_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "docs/guide/intro", "n": 1})
-    outside_patterns = connect_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "/etc/passwd"})
+    fine = grpc_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "docs/guide/intro", "n": 1})
+    outside_patterns = grpc_authorize(agent.id, "read", "mcp:fs:x", arguments={"path": "/etc/passwd"})
     assert fine["allowed"] is True
     assert outside_patterns.get("allowed", False) is False and outside_patterns["reason"] == "REASON_CODE_ARGUMENT_REJECTED"
     # Approval written through the SDK: the RPC asks for a human.
@@ -104,7 +104,7 @@ def test_constraints_written_through_the_sdk_are_enforced_by_the_authorize_rpc(a
         agent.id,
         UpdateAgentInput(permissions=[Permission(resource="mcp:deploy:*", actions=["execute"], constraints=PermissionConstraints(require_approval=True))]),
     )
-    pending = connect_authorize(agent.id, "execute", "mcp:deploy:prod")
+    pending = grpc_authorize(agent.id, "execute", "mcp:deploy:prod")
     assert pending.get("allowed", False) is False and pending["reason"] == "REASON_CODE_APPROVAL_REQUIRED"
     assert pending["approvalId"] != ""
     # And the SDK's own view of the same decision is a 200 with allowed False.
