@@ -8,6 +8,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { AgentService } from '../gen/kavach/v1/agent_service_pb.js';
+import { AuthService } from '../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeBatchRequestSchema } from '../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType } from '../gen/kavach/v1/types_pb.js';
 import { ADMIN_TOKEN, benchPermissions, median, runLoad, type BenchServer } from './harness.js';
@@ -33,9 +34,15 @@ export interface Phase {
 /** An agent token allowed `read` on `mcp:github:*`, made over the shared port. */
 export async function benchAgentToken(server: BenchServer): Promise<string> {
   const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.ports.port}` });
+  const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+  // The owner must be a user of the tenant: the admin signs one up first.
+  const owner = await createClient(AuthService, transport).signUp(
+    { email: `bench-owner-${process.hrtime.bigint()}@example.com`, password: 'Kv-bench-owner-horse-staple', name: 'bench' },
+    admin,
+  );
   const { token } = await createClient(AgentService, transport).createAgent(
-    { ownerId: 'usr_bench', name: 'bench', type: AgentType.AUTONOMOUS, permissions: benchPermissions() },
-    { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+    { ownerId: owner.user?.id ?? '', name: 'bench', type: AgentType.AUTONOMOUS, permissions: benchPermissions() },
+    admin,
   );
   return token;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
-import Database from 'better-sqlite3';
+import { Database } from '../../src/store/embedded/driver.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAgentRequestSchema, ListAgentsRequestSchema, UpdateAgentRequestSchema } from '../../gen/kavach/v1/agent_service_pb.js';
