@@ -40,6 +40,10 @@ function nextSteps(url: string, adminToken: string | undefined): string {
   }
   lines.push(
     '',
+    `Open the console in a browser: ${url}/ (sign up, or sign in with the admin token).`,
+    `The KavachOS Python SDK works with base_url="${url}/api/kavach"; the kavach CLI and the clients`,
+    'for TypeScript, Python and Go are in clients/ (README: "Quick start").',
+    '',
     'Try it:',
     '',
     `  npx buf curl --protocol grpc --http2-prior-knowledge --reflect -H "authorization: Bearer ${token}" -d '{}' ${url}/kavach.v1.AgentService/ListAgents`,

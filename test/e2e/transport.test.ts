@@ -387,6 +387,9 @@ describe('src/main.ts as a process', () => {
     await waitFor(() => child.stderr().includes('buf curl'));
     expect(child.stderr()).toMatch(/kva_[A-Za-z0-9_-]{43}/);
     expect(child.stderr()).toContain('buf curl');
+    // What to do next names the console and the SDK's base URL on this very server.
+    expect(child.stderr()).toContain(`Open the console in a browser: ${url}/`);
+    expect(child.stderr()).toContain(`base_url="${url}/api/kavach"`);
 
     const health = createClient(Health, createGrpcTransport({ baseUrl: url }));
     const statuses: Status[] = [];
