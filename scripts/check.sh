@@ -11,15 +11,7 @@ echo "== buf format"
 npx buf format --diff --exit-code
 echo "== buf breaking (against the previous commit on main)"
 if git rev-parse --verify --quiet HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto 2>/dev/null; then
-  if git grep -q 'option go_package' HEAD~1 -- proto; then
-    npx buf breaking proto --against '.git#ref=HEAD~1,subdir=proto'
-  else
-    # The one-time addition of go_package (issue 16): FILE_SAME_GO_PACKAGE reports "" -> set as a
-    # change. Adding it breaks no Go code (none could be generated before); changing it later is
-    # still caught, because once the previous commit has it this branch is not taken.
-    npx buf breaking proto --against '.git#ref=HEAD~1,subdir=proto' \
-      --config '{"version":"v1","breaking":{"use":["FILE"],"except":["FILE_SAME_GO_PACKAGE"]}}'
-  fi
+  npx buf breaking proto --against '.git#ref=HEAD~1,subdir=proto'
 else
   echo "no previous commit with proto/: nothing to compare"
 fi
