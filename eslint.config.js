@@ -73,8 +73,8 @@ export default tseslint.config(
   layer(
     ['src/app/**/*.ts'],
     [
-      ['^\\.\\./(api|server|main)', 'src/app is transport-free'],
-      ['^\\.\\./store/(embedded|mongo)/', 'src/app uses the store contract, never an engine'],
+      ['^(\\.\\./)+(api|server|main)', 'src/app is transport-free'],
+      ['^(\\.\\./)+store/(embedded|mongo)/', 'src/app uses the store contract, never an engine'],
       ['^mongodb$|^better-sqlite3$', 'src/app uses the store contract, never a driver'],
       CONNECT,
       GEN,

@@ -29,9 +29,9 @@ import { AuditService, ExportFormat } from '../gen/kavach/v1/audit_service_pb.js
 import { AuthService } from '../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../gen/kavach/v1/authorize_service_pb.js';
 import { AgentType } from '../gen/kavach/v1/types_pb.js';
-import { createAuditWriter } from '../src/app/audit-writer.js';
+import { createAuditWriter } from '../src/app/audit/audit-writer.js';
 import { loadConfig } from '../src/config.js';
-import { createServer } from '../src/server.js';
+import { createServer } from '../src/server/server.js';
 import { openEmbeddedStore } from '../src/store/embedded/open.js';
 import type { AuditRecord } from '../src/domain/records.js';
 import { machine } from './machine.js';

@@ -13,7 +13,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import type { AddressInfo } from 'node:net';
 import { HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from '../gen/health/v1/health_pb.js';
 import { loadConfig } from '../src/config.js';
-import { createServer } from '../src/server.js';
+import { createServer } from '../src/server/server.js';
 import { createDualListener } from '../src/server/dual-listener.js';
 
 const config = loadConfig();

@@ -2,7 +2,7 @@
  * Environment -> typed configuration. Every setting is validated once at start-up; a bad value
  * throws a ConfigError naming the variable and the accepted values, and main.ts exits non-zero.
  */
-import { AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX } from './app/secrets.js';
+import { AGENT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX } from './app/auth/secrets.js';
 import { DEFAULT_SECRET_ARGUMENT_NAMES } from './domain/redaction.js';
 
 export type StoreEngine = 'embedded' | 'mongo';

@@ -7,7 +7,7 @@
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
-import { createServer } from './server.js';
+import { createServer } from './server/server.js';
 
 function loadConfigOrExit(): Config {
   try {

@@ -5,10 +5,10 @@ import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AgentSchema, type Agent } from '../../gen/kavach/v1/types_pb.js';
-import type { AgentView } from '../app/agents.js';
+import type { AgentView } from '../app/agents/agents.js';
 import type { App } from '../app/app.js';
 import { invalidArgument } from '../domain/errors.js';
-import { principalOf } from './context.js';
+import { principalOf } from './context-keys.js';
 import {
   agentStatusFromProto,
   agentStatusToProto,

@@ -13,12 +13,12 @@ import {
 } from '../../gen/kavach/v1/audit_service_pb.js';
 import { AuditEntrySchema, type AuditEntry, type AuditFilter as PbAuditFilter } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
-import type { AuditExportFormat } from '../app/audit-export.js';
-import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit-filter.js';
-import type { TailEvent } from '../app/audit-read.js';
+import type { AuditExportFormat } from '../app/audit/audit-export.js';
+import { EMPTY_AUDIT_FILTER, type AuditFilterInput } from '../app/audit/audit-filter.js';
+import type { TailEvent } from '../app/audit/audit-read.js';
 import { invalidArgument } from '../domain/errors.js';
 import type { AuditRecord } from '../domain/records.js';
-import { principalOf, recheckOf } from './context.js';
+import { principalOf, recheckOf } from './context-keys.js';
 import { actorToProto, argumentsToProto, auditResultFromProto, auditResultToProto, filterEnum, reasonToProto, toDate, toTimestamp } from './mapping.js';
 
 export function auditEntryToProto(e: AuditRecord): AuditEntry {

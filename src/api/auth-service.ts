@@ -7,8 +7,8 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { SessionSchema, UserSchema, type Session, type User } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
-import type { SessionView, UserView } from '../app/auth.js';
-import { metaOf, principalOf } from './context.js';
+import type { SessionView, UserView } from '../app/auth/auth.js';
+import { metaOf, principalOf } from './context-keys.js';
 import { toTimestamp } from './mapping.js';
 
 export function userToProto(u: UserView): User {

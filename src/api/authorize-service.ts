@@ -7,9 +7,9 @@ import type { AuthorizeService} from '../../gen/kavach/v1/authorize_service_pb.j
 import { AuthorizeResponseSchema, type AuthorizeRequest, type AuthorizeResponse } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { ApprovalSchema, type Approval } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
-import type { AuthorizeInput, Decision } from '../app/authorize.js';
+import type { AuthorizeInput, Decision } from '../app/authorize/authorize.js';
 import type { ApprovalRecord } from '../domain/records.js';
-import { metaOf, principalOf } from './context.js';
+import { metaOf, principalOf } from './context-keys.js';
 import {
   actorToProto,
   approvalStatusFromProto,

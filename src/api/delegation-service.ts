@@ -13,9 +13,9 @@ import {
   type EffectivePermission,
 } from '../../gen/kavach/v1/types_pb.js';
 import type { App } from '../app/app.js';
-import type { DelegationView, EffectivePermissionView, ListDelegationsInput } from '../app/delegations.js';
+import type { DelegationView, EffectivePermissionView, ListDelegationsInput } from '../app/delegations/delegations.js';
 import { invalidArgument } from '../domain/errors.js';
-import { principalOf } from './context.js';
+import { principalOf } from './context-keys.js';
 import { permissionToProto, permissionsFromProto, toDate, toTimestamp } from './mapping.js';
 
 const STATUSES: Record<DelegationView['status'], DelegationStatus> = {

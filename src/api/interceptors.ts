@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
 import type { Metrics } from '../observability/metrics.js';
 import { unauthenticated } from '../domain/errors.js';
-import { callMetaKey, principalKey, recheckKey } from './context.js';
+import { callMetaKey, principalKey, recheckKey } from './context-keys.js';
 import { toConnectError } from './errors.js';
 import { deadlineInterceptor } from './deadline.js';
 import { observeInterceptor } from './observe.js';

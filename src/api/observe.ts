@@ -9,7 +9,7 @@ import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { codeToString } from '@connectrpc/connect/protocol-connect';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
-import { callMetaKey } from './context.js';
+import { callMetaKey } from './context-keys.js';
 
 /** `grpc`, `grpc-web` or `connect`, from the request's content type. */
 function protocolOf(header: Headers): string {

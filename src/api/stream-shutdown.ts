@@ -59,7 +59,7 @@ async function* untilAborted<T>(stream: AsyncIterable<T>, signal: AbortSignal): 
 /** Wraps every streaming response so it ends with Unavailable once `signal` aborts. */
 export function streamShutdownInterceptor(signal: AbortSignal): Interceptor {
   return (next) => async (req) => {
-    // Unary calls finish within the grace period instead (server.ts); they pass straight through.
+    // Unary calls finish within the grace period instead (src/server/server.ts); they pass straight through.
     if (req.method.methodKind === 'unary') return next(req);
     if (signal.aborted) throw shuttingDownError();
     const res = await next(req);

@@ -15,7 +15,7 @@
  * - nests Struct/ListValue deeper than MAX_STRUCT_DEPTH.
  *
  * Unknown JSON field names and enum names never get this far: the JSON parser refuses them
- * (`ignoreUnknownFields: false`, see src/server.ts).
+ * (`ignoreUnknownFields: false`, see src/server/server.ts).
  */
 import type { DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';

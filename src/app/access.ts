@@ -3,7 +3,7 @@
  * so nothing about another owner's records leaks, not even their existence.
  */
 import { permissionDenied, unauthenticated } from '../domain/errors.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './auth/principal.js';
 
 export type Authenticated = Exclude<Principal, { kind: 'anonymous' }>;
 export type Human = Extract<Principal, { kind: 'admin' | 'user' }>;

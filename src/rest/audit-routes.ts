@@ -4,8 +4,8 @@
  * QueryAudit and ExportAudit use cases.
  */
 import type { App } from '../app/app.js';
-import { validateAuditFilter, type AuditFilterInput } from '../app/audit-filter.js';
-import type { Principal } from '../app/principal.js';
+import { validateAuditFilter, type AuditFilterInput } from '../app/audit/audit-filter.js';
+import type { Principal } from '../app/auth/principal.js';
 import { invalidArgument, KavachError } from '../domain/errors.js';
 import type { AuditResult } from '../domain/types.js';
 import type { AuditRecord } from '../domain/records.js';

@@ -8,7 +8,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { App } from '../app/app.js';
-import type { CallMeta } from '../app/principal.js';
+import type { CallMeta } from '../app/auth/principal.js';
 import { unauthenticated } from '../domain/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { agentRoutes } from './agent-routes.js';

@@ -2,7 +2,7 @@
  * What a REST route is: a method and path under `/api/kavach`, and a handler that translates
  * one HTTP request onto one app use case.
  */
-import type { CallMeta, Principal } from '../app/principal.js';
+import type { CallMeta, Principal } from '../app/auth/principal.js';
 import type { Req, Res } from './http-io.js';
 
 export interface RestCall {

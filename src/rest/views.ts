@@ -2,10 +2,10 @@
  * Domain views as the SDK's JSON (REST.md "Shapes"): camelCase, ISO-8601 times, bare objects.
  * Kavach's extra fields ride along beside the SDK's; the SDK ignores keys it does not know.
  */
-import type { AgentView } from '../app/agents.js';
-import type { SessionView, UserView } from '../app/auth.js';
-import type { Decision } from '../app/authorize.js';
-import type { DelegationView, EffectivePermissionView } from '../app/delegations.js';
+import type { AgentView } from '../app/agents/agents.js';
+import type { SessionView, UserView } from '../app/auth/auth.js';
+import type { Decision } from '../app/authorize/authorize.js';
+import type { DelegationView, EffectivePermissionView } from '../app/delegations/delegations.js';
 import type { AuditRecord } from '../domain/records.js';
 import type { JsonObject } from './json-input.js';
 import { permissionToJson } from './permissions.js';

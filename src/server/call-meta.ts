@@ -5,7 +5,7 @@
  */
 import type http from 'node:http';
 import type http2 from 'node:http2';
-import type { CallMeta } from '../app/principal.js';
+import type { CallMeta } from '../app/auth/principal.js';
 import { normalizeIp } from '../domain/ip.js';
 
 /** Longer X-Forwarded-For hops are not addresses. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentService } from '../../gen/kavach/v1/agent_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { ReasonCode } from '../../gen/kavach/v1/types_pb.js';
-import { AGENT_TOKEN_PREFIX, newToken, sha256Hex, tokenPrefixOf } from '../../src/app/secrets.js';
+import { AGENT_TOKEN_PREFIX, newToken, sha256Hex, tokenPrefixOf } from '../../src/app/auth/secrets.js';
 import { NO_OWNER_FIXTURE, type InProcess } from '../support/app.js';
 import { aCreateAgentRequest, aPermission, aResource } from '../support/requests.js';
 import { codeOf, rejectionOf, signUp, useInProcess } from './given.js';

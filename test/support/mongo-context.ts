@@ -2,7 +2,7 @@
  * Test-side access to the server started by mongo-global-setup.ts. Import only from test files
  * (it uses vitest's `inject`).
  *
- *   import { describeMongo } from '../support/mongo-context.js';
+ *   import { describeMongo } from './mongo-context.js';
  *   describeMongo('mongo store', (mongo) => {
  *     let client: MongoClient;
  *     beforeAll(async () => { client = await new MongoClient(mongo.uri, testClientOptions(mongo)).connect(); });

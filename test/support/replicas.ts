@@ -11,7 +11,7 @@ import { AuthService } from '../../gen/kavach/v1/auth_service_pb.js';
 import { AuthorizeService } from '../../gen/kavach/v1/authorize_service_pb.js';
 import { DelegationService } from '../../gen/kavach/v1/delegation_service_pb.js';
 import { loadConfig } from '../../src/config.js';
-import { createServer, type KavachServer } from '../../src/server.js';
+import { createServer, type KavachServer } from '../../src/server/server.js';
 
 export interface Replica {
   readonly url: string;

@@ -9,7 +9,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { createServer, type KavachServer } from '../../src/server.js';
+import { createServer, type KavachServer } from '../../src/server/server.js';
 import type { AuditRecord } from '../../src/domain/records.js';
 
 export interface StartOptions {
